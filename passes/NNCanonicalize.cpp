@@ -1,0 +1,105 @@
+//===- NNCanonicalize.cpp - shape refinement + folding ----------*- C++ -*-===//
+
+#include "passes/Passes.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace gptq {
+#define GEN_PASS_DEF_NNCANONICALIZE
+#include "passes/Passes.h.inc"
+} // namespace gptq
+
+using namespace mlir;
+
+/// The most static type compatible with both, or null if they conflict.
+static Type joinTypes(Type declared, Type inferred) {
+  auto d = dyn_cast<RankedTensorType>(declared);
+  auto i = dyn_cast<RankedTensorType>(inferred);
+  if (!d || !i)
+    return declared == inferred ? declared : Type();
+  if (d.getElementType() != i.getElementType() || d.getRank() != i.getRank())
+    return {};
+  SmallVector<int64_t> shape;
+  for (auto [a, b] : llvm::zip(d.getShape(), i.getShape())) {
+    if (ShapedType::isDynamic(a))
+      shape.push_back(b);
+    else if (ShapedType::isDynamic(b) || a == b)
+      shape.push_back(a);
+    else
+      return {};
+  }
+  return RankedTensorType::get(shape, d.getElementType(), d.getEncoding());
+}
+
+bool gptq::refineShapes(Operation *root) {
+  bool changed = false;
+  root->walk<WalkOrder::PreOrder>([&](Operation *op) {
+    auto infer = dyn_cast<InferTypeOpInterface>(op);
+    if (!infer)
+      return;
+    SmallVector<Type> inferred;
+    if (failed(infer.inferReturnTypes(
+            op->getContext(), /*location=*/std::nullopt, op->getOperands(),
+            op->getRawDictionaryAttrs(), op->getPropertiesStorage(),
+            op->getRegions(), inferred)) ||
+        inferred.size() != op->getNumResults())
+      return;
+    for (auto [result, type] : llvm::zip(op->getResults(), inferred)) {
+      Type joined = joinTypes(result.getType(), type);
+      if (joined && joined != result.getType()) {
+        result.setType(joined);
+        changed = true;
+      }
+    }
+  });
+  // Function signatures follow their returns.
+  root->walk([&](func::FuncOp fn) {
+    if (fn.isExternal())
+      return;
+    auto ret = dyn_cast<func::ReturnOp>(fn.getBody().back().getTerminator());
+    if (!ret)
+      return;
+    auto type = fn.getFunctionType();
+    if (type.getResults() == ret.getOperandTypes())
+      return;
+    fn.setType(FunctionType::get(fn.getContext(), type.getInputs(),
+                                 ret.getOperandTypes()));
+    changed = true;
+  });
+  return changed;
+}
+
+namespace {
+struct NNCanonicalizePass
+    : public gptq::impl::NNCanonicalizeBase<NNCanonicalizePass> {
+  using NNCanonicalizeBase::NNCanonicalizeBase;
+
+  LogicalResult initialize(MLIRContext *context) override {
+    RewritePatternSet set(context);
+    for (Dialect *dialect : context->getLoadedDialects())
+      dialect->getCanonicalizationPatterns(set);
+    for (RegisteredOperationName op : context->getRegisteredOperations())
+      op.getCanonicalizationPatterns(set, context);
+    patterns = std::make_shared<FrozenRewritePatternSet>(std::move(set));
+    return success();
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    GreedyRewriteConfig config;
+    config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
+    for (int64_t it = 0; it < maxIterations; ++it) {
+      bool refined = gptq::refineShapes(module);
+      bool rewritten = false;
+      if (failed(applyPatternsGreedily(module, *patterns, config, &rewritten)))
+        break; // did not converge within the driver's limit: go round again
+      if (!refined && !rewritten)
+        return;
+    }
+  }
+
+  std::shared_ptr<FrozenRewritePatternSet> patterns;
+};
+} // namespace

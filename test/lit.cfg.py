@@ -1,0 +1,45 @@
+# -*- Python -*- lit configuration of the gptq-mlir test suite.
+
+import os
+import shutil
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "GPTQ"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test", ".onnxtxt", ".textproto"]
+config.excludes = ["Inputs", "Unit", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.gptq_obj_root, "test")
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%src_root", config.gptq_src_root))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%models", os.path.join(config.gptq_src_root, "models")))
+
+llvm_config.with_system_environment(["HOME", "TMPDIR", "PYTHONPATH"])
+llvm_config.use_default_substitutions()
+
+tool_dirs = [config.gptq_tools_dir, config.llvm_tools_dir]
+tools = ["gptq-opt", "gptq-translate", "gptq-run", "gptq-quantize", "onnx-txt2pb"]
+llvm_config.add_tool_substitutions(
+    [ToolSubst(t, unresolved="ignore") for t in tools], tool_dirs)
+
+# Features tests can require.
+if config.gptq_enable_cuda and config.nvcc_executable and os.path.exists(config.nvcc_executable):
+    config.available_features.add("nvcc")
+try:
+    import numpy  # noqa: F401
+    config.available_features.add("numpy")
+except ImportError:
+    pass
+for mod in ("onnxruntime", "safetensors", "onnx"):
+    try:
+        __import__(mod)
+        config.available_features.add(mod)
+    except ImportError:
+        pass
+if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
+    config.available_features.add("onnx-testdata")
