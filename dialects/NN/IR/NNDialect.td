@@ -27,6 +27,9 @@ def NN_Dialect : Dialect {
     the names of dynamic dimensions as `nn.dim_names`.
   }];
   let hasConstantMaterializer = 1;
+  // Attributes stay in the attribute dictionary: ops whose assembly omits the
+  // result type infer it while parsing, before properties are populated.
+  let usePropertiesForAttributes = 0;
   let extraClassDeclaration = [{
     /// Argument/result attribute carrying the ONNX graph input/output name.
     static constexpr ::llvm::StringLiteral kNameAttr = "nn.name";

@@ -148,6 +148,12 @@ static RankedTensorType tensorOf(ArrayRef<int64_t> shape, Type elem) {
   return RankedTensorType::get(shape, elem);
 }
 
+// Adaptors built during parsing do not have default-valued attributes filled
+// in yet; inference reads them through these.
+static int64_t intOr(IntegerAttr a, int64_t d) { return a ? a.getInt() : d; }
+static bool boolOr(BoolAttr a, bool d) { return a ? a.getValue() : d; }
+static StringRef strOr(StringAttr a, StringRef d) { return a ? a.getValue() : d; }
+
 //===----------------------------------------------------------------------===//
 // Shared inference entry points (used from ODS classes)
 //===----------------------------------------------------------------------===//
@@ -272,6 +278,8 @@ LogicalResult gptq::nn::inferReduceType(StringRef opName,
 //===----------------------------------------------------------------------===//
 
 NN_INFER(ConstantOp) {
+  if (!adaptor.getValueAttr())
+    return emitOptionalError(location, "'nn.constant' op requires attribute 'value'");
   inferred.push_back(adaptor.getValue().getType());
   return success();
 }
@@ -338,9 +346,10 @@ NN_INFER(RangeOp) {
 
 NN_INFER(GeluOp) {
   Err err{location, getOperationName()};
-  if (adaptor.getApproximate() != "none" && adaptor.getApproximate() != "tanh")
+  StringRef approximate = strOr(adaptor.getApproximateAttr(), "none");
+  if (approximate != "none" && approximate != "tanh")
     return err("approximate must be \"none\" or \"tanh\", got \"",
-               adaptor.getApproximate(), "\"");
+               approximate, "\"");
   return inferUnaryType(getOperationName(), location,
                         adaptor.getInput().getType(), inferred);
 }
@@ -360,6 +369,8 @@ NN_INFER(ClipOp) {
 
 NN_INFER(CastOp) {
   Err err{location, getOperationName()};
+  if (!adaptor.getToAttr())
+    return err("requires attribute 'to'");
   auto type = cast<RankedTensorType>(adaptor.getInput().getType());
   Type to = adaptor.getTo();
   if (!isa<FloatType>(to) && !isa<IntegerType>(to))
@@ -437,10 +448,10 @@ NN_INFER(GemmOp) {
   if (a.getElementType() != b.getElementType() ||
       !isNumeric(a.getElementType()))
     return err("a and b must have one numeric element type");
-  int64_t m = a.getDimSize(adaptor.getTransA() ? 1 : 0);
-  int64_t ka = a.getDimSize(adaptor.getTransA() ? 0 : 1);
-  int64_t kb = b.getDimSize(adaptor.getTransB() ? 1 : 0);
-  int64_t n = b.getDimSize(adaptor.getTransB() ? 0 : 1);
+  int64_t m = a.getDimSize(boolOr(adaptor.getTransAAttr(), false) ? 1 : 0);
+  int64_t ka = a.getDimSize(boolOr(adaptor.getTransAAttr(), false) ? 0 : 1);
+  int64_t kb = b.getDimSize(boolOr(adaptor.getTransBAttr(), false) ? 1 : 0);
+  int64_t n = b.getDimSize(boolOr(adaptor.getTransBAttr(), false) ? 0 : 1);
   if (!ShapedType::isDynamic(ka) && !ShapedType::isDynamic(kb) && ka != kb)
     return err("contracting dimensions differ: a has K = ", ka,
                ", b has K = ", kb);
@@ -491,7 +502,7 @@ NN_INFER(ReshapeOp) {
         if (inferIdx >= 0)
           return err("shape has more than one -1");
         inferIdx = i;
-      } else if (v == 0 && !adaptor.getAllowzero()) {
+      } else if (v == 0 && !boolOr(adaptor.getAllowzeroAttr(), false)) {
         if (i >= in.getRank())
           return err("shape copies dimension ", i, " (0) but the input has rank ",
                      in.getRank());
@@ -510,7 +521,7 @@ NN_INFER(ReshapeOp) {
       if (!ShapedType::isDynamic(total) && !ShapedType::isDynamic(known)) {
         if (known == 0 || total % known != 0)
           return err("cannot reshape ", total, " elements into ",
-                     shapeStr(shape));
+                     shapeStr(*values));
         shape[inferIdx] = total / known;
       }
     } else {
@@ -518,7 +529,7 @@ NN_INFER(ReshapeOp) {
       if (!ShapedType::isDynamic(total) && !ShapedType::isDynamic(out) &&
           total != out)
         return err("cannot reshape ", total, " elements into ",
-                   shapeStr(shape));
+                   shapeStr(*values));
     }
   }
   inferred.push_back(tensorOf(shape, in.getElementType()));
@@ -527,6 +538,8 @@ NN_INFER(ReshapeOp) {
 
 NN_INFER(TransposeOp) {
   Err err{location, getOperationName()};
+  if (!adaptor.getPermAttr())
+    return err("requires attribute 'perm'");
   auto in = cast<RankedTensorType>(adaptor.getInput().getType());
   ArrayRef<int64_t> perm = adaptor.getPerm();
   if ((int64_t)perm.size() != in.getRank())
@@ -553,9 +566,9 @@ NN_INFER(GatherOp) {
     return err("indices must be i32 or i64, got ", idx.getElementType());
   if (data.getRank() < 1)
     return err("data must have rank >= 1");
-  auto axis = normalizeAxis(adaptor.getAxis(), data.getRank());
+  auto axis = normalizeAxis(intOr(adaptor.getAxisAttr(), 0), data.getRank());
   if (!axis)
-    return err("axis ", adaptor.getAxis(), " is out of range for rank ",
+    return err("axis ", intOr(adaptor.getAxisAttr(), 0), " is out of range for rank ",
                data.getRank());
   SmallVector<int64_t> shape(data.getShape().take_front(*axis));
   llvm::append_range(shape, idx.getShape());
@@ -566,13 +579,15 @@ NN_INFER(GatherOp) {
 
 NN_INFER(ConcatOp) {
   Err err{location, getOperationName()};
+  if (!adaptor.getAxisAttr())
+    return err("requires attribute 'axis'");
   if (adaptor.getInputs().empty())
     return err("needs at least one input");
   auto first = cast<RankedTensorType>(adaptor.getInputs()[0].getType());
   int64_t rank = first.getRank();
-  auto axis = normalizeAxis(adaptor.getAxis(), rank);
+  auto axis = normalizeAxis(adaptor.getAxisAttr().getInt(), rank);
   if (!axis)
-    return err("axis ", adaptor.getAxis(), " is out of range for rank ", rank);
+    return err("axis ", adaptor.getAxisAttr().getInt(), " is out of range for rank ", rank);
   SmallVector<int64_t> shape(first.getShape());
   shape[*axis] = 0;
   for (auto [i, v] : llvm::enumerate(adaptor.getInputs())) {
@@ -663,10 +678,12 @@ NN_INFER(SliceOp) {
 
 NN_INFER(SplitOp) {
   Err err{location, getOperationName()};
+  if (!adaptor.getSizesAttr())
+    return err("requires attribute 'sizes'");
   auto in = cast<RankedTensorType>(adaptor.getInput().getType());
-  auto axis = normalizeAxis(adaptor.getAxis(), in.getRank());
+  auto axis = normalizeAxis(intOr(adaptor.getAxisAttr(), 0), in.getRank());
   if (!axis)
-    return err("axis ", adaptor.getAxis(), " is out of range for rank ",
+    return err("axis ", intOr(adaptor.getAxisAttr(), 0), " is out of range for rank ",
                in.getRank());
   ArrayRef<int64_t> sizes = adaptor.getSizes();
   if (sizes.empty())
@@ -691,6 +708,8 @@ NN_INFER(SplitOp) {
 
 NN_INFER(SqueezeOp) {
   Err err{location, getOperationName()};
+  if (!adaptor.getAxesAttr())
+    return err("requires attribute 'axes'");
   auto in = cast<RankedTensorType>(adaptor.getInput().getType());
   auto axes = normalizeAxes(err, adaptor.getAxes(), in.getRank());
   if (failed(axes))
@@ -719,6 +738,8 @@ NN_INFER(SqueezeOp) {
 
 NN_INFER(UnsqueezeOp) {
   Err err{location, getOperationName()};
+  if (!adaptor.getAxesAttr())
+    return err("requires attribute 'axes'");
   auto in = cast<RankedTensorType>(adaptor.getInput().getType());
   int64_t outRank = in.getRank() + adaptor.getAxes().size();
   auto axes = normalizeAxes(err, adaptor.getAxes(), outRank);
@@ -785,7 +806,7 @@ NN_INFER(ShapeOp) {
   std::optional<int64_t> end;
   if (adaptor.getEnd())
     end = *adaptor.getEnd();
-  auto [s, e] = shapeRange(in.getRank(), adaptor.getStart(), end);
+  auto [s, e] = shapeRange(in.getRank(), intOr(adaptor.getStartAttr(), 0), end);
   inferred.push_back(tensorOf({e - s}, IntegerType::get(context, 64)));
   return success();
 }
@@ -804,8 +825,8 @@ NN_INFER(SoftmaxOp) {
   auto in = cast<RankedTensorType>(adaptor.getInput().getType());
   if (!isa<FloatType>(in.getElementType()))
     return err("expects a floating-point tensor, got ", in.getElementType());
-  if (!normalizeAxis(adaptor.getAxis(), in.getRank()))
-    return err("axis ", adaptor.getAxis(), " is out of range for rank ",
+  if (!normalizeAxis(intOr(adaptor.getAxisAttr(), -1), in.getRank()))
+    return err("axis ", intOr(adaptor.getAxisAttr(), -1), " is out of range for rank ",
                in.getRank());
   inferred.push_back(in);
   return success();
@@ -844,13 +865,13 @@ static LogicalResult inferNorm(const Err &err, Value input, Value scale,
 
 NN_INFER(LayerNormOp) {
   return inferNorm(Err{location, getOperationName()}, adaptor.getInput(),
-                   adaptor.getScale(), adaptor.getBias(), adaptor.getAxis(),
+                   adaptor.getScale(), adaptor.getBias(), intOr(adaptor.getAxisAttr(), -1),
                    inferred);
 }
 
 NN_INFER(RMSNormOp) {
   return inferNorm(Err{location, getOperationName()}, adaptor.getInput(),
-                   adaptor.getScale(), Value(), adaptor.getAxis(), inferred);
+                   adaptor.getScale(), Value(), intOr(adaptor.getAxisAttr(), -1), inferred);
 }
 
 NN_INFER(TriluOp) {
@@ -864,11 +885,13 @@ NN_INFER(TriluOp) {
 
 NN_INFER(CumSumOp) {
   Err err{location, getOperationName()};
+  if (!adaptor.getAxisAttr())
+    return err("requires attribute 'axis'");
   auto in = cast<RankedTensorType>(adaptor.getInput().getType());
   if (!isNumeric(in.getElementType()))
     return err("expects a numeric tensor, got ", in.getElementType());
-  if (!normalizeAxis(adaptor.getAxis(), in.getRank()))
-    return err("axis ", adaptor.getAxis(), " is out of range for rank ",
+  if (!normalizeAxis(adaptor.getAxisAttr().getInt(), in.getRank()))
+    return err("axis ", adaptor.getAxisAttr().getInt(), " is out of range for rank ",
                in.getRank());
   inferred.push_back(in);
   return success();
@@ -879,7 +902,7 @@ NN_INFER(ScatterNDOp) {
   auto data = cast<RankedTensorType>(adaptor.getData().getType());
   auto idx = cast<RankedTensorType>(adaptor.getIndices().getType());
   auto upd = cast<RankedTensorType>(adaptor.getUpdates().getType());
-  StringRef red = adaptor.getReduction();
+  StringRef red = strOr(adaptor.getReductionAttr(), "none");
   if (red != "none" && red != "add" && red != "mul" && red != "max" &&
       red != "min")
     return err("reduction must be one of none, add, mul, max, min; got \"", red,
@@ -923,15 +946,15 @@ NN_INFER(RotaryEmbeddingOp) {
     return err("caches must be 2-D [max_position, rotary_dim / 2], got ", cosT);
   if (!pos.getElementType().isInteger(64))
     return err("position_ids must be i64, got ", pos.getElementType());
-  if (in.getRank() == 3 && adaptor.getNumHeads() <= 0) {
+  if (in.getRank() == 3 && intOr(adaptor.getNumHeadsAttr(), 0) <= 0) {
     // Hidden size = heads * head_size cannot be split without num_heads
     // unless rotary_dim covers it; require the attribute for clarity.
     return err("num_heads is required for 3-D input");
   }
-  if (adaptor.getRotaryEmbeddingDim() < 0 ||
-      adaptor.getRotaryEmbeddingDim() % 2 != 0)
+  if (intOr(adaptor.getRotaryEmbeddingDimAttr(), 0) < 0 ||
+      intOr(adaptor.getRotaryEmbeddingDimAttr(), 0) % 2 != 0)
     return err("rotary_embedding_dim must be even and >= 0, got ",
-               adaptor.getRotaryEmbeddingDim());
+               intOr(adaptor.getRotaryEmbeddingDimAttr(), 0));
   inferred.push_back(in);
   return success();
 }

@@ -57,7 +57,7 @@ def NN_ConstantOfShapeOp : NN_Op<"constant_of_shape", [Pure, NN_InferType]> {
   let summary = "A tensor of the given shape filled with one value";
   let arguments = (ins NN_ShapeTensor:$shape, TypedAttrInterface:$value);
   let results = (outs NN_Tensor:$output);
-  let assemblyFormat = "$shape `,` $value attr-dict `:` type($shape) `->` type($output)";
+  let assemblyFormat = "$shape attr-dict `:` type($shape) `->` type($output)";
   let hasFolder = 1;
 }
 
@@ -347,9 +347,14 @@ class NN_ReduceOp<string mnemonic> : NN_Op<mnemonic, [Pure, NN_InferType]> {
     ::llvm::LogicalResult $cppClass::inferReturnTypes(
         ::mlir::MLIRContext *context, std::optional<::mlir::Location> location,
         Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred) {
+      if (!adaptor.getAxesAttr())
+        return ::mlir::emitOptionalError(location, "'", getOperationName(),
+                                         "' op requires attribute 'axes'");
       return ::gptq::nn::inferReduceType(getOperationName(), location,
                                           adaptor.getInput().getType(),
-                                          adaptor.getAxes(), adaptor.getKeepdims(),
+                                          adaptor.getAxes(),
+                                          !adaptor.getKeepdimsAttr() ||
+                                              adaptor.getKeepdimsAttr().getValue(),
                                           inferred);
     }
   }];

@@ -1,0 +1,43 @@
+// Round trip of every gptq op and attribute.
+// RUN: gptq-opt %s | gptq-opt | FileCheck %s
+// RUN: gptq-opt %s -mlir-print-op-generic | gptq-opt | FileCheck %s
+// RUN: gptq-opt %s -emit-bytecode | gptq-opt | FileCheck %s
+
+// CHECK-LABEL: func @matmul_nbits_4bit
+func.func @matmul_nbits_4bit(%x: tensor<?x8x64xf32>, %qw: tensor<8x32xi32>,
+                             %s: tensor<2x32xf16>, %qz: tensor<2x4xi32>) -> tensor<?x8x32xf32> {
+  // CHECK: gptq.matmul_nbits %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>} : (tensor<?x8x64xf32>, tensor<8x32xi32>, tensor<2x32xf16>, tensor<2x4xi32>) -> tensor<?x8x32xf32>
+  %0 = gptq.matmul_nbits %x, %qw, %s, %qz {quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>}
+       : (tensor<?x8x64xf32>, tensor<8x32xi32>, tensor<2x32xf16>, tensor<2x4xi32>) -> tensor<?x8x32xf32>
+  return %0 : tensor<?x8x32xf32>
+}
+
+// CHECK-LABEL: func @matmul_nbits_act_order_bias
+func.func @matmul_nbits_act_order_bias(%x: tensor<4x172xf16>, %qw: tensor<17x64xi32>,
+    %s: tensor<6x64xf16>, %qz: tensor<6x6xi32>, %g: tensor<172xi32>, %b: tensor<64xf16>) -> tensor<4x64xf16> {
+  // CHECK: gptq.matmul_nbits %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} g_idx(%{{.*}}) bias(%{{.*}}) {quant = #gptq.quant<bits = 3, group_size = 32, sym = false, desc_act = true>}
+  %0 = gptq.matmul_nbits %x, %qw, %s, %qz g_idx(%g) bias(%b) {quant = #gptq.quant<bits = 3, group_size = 32, sym = false, desc_act = true>}
+       : (tensor<4x172xf16>, tensor<17x64xi32>, tensor<6x64xf16>, tensor<6x6xi32>, tensor<172xi32>, tensor<64xf16>) -> tensor<4x64xf16>
+  return %0 : tensor<4x64xf16>
+}
+
+// CHECK-LABEL: func @matmul_nbits_per_channel_8bit
+func.func @matmul_nbits_per_channel_8bit(%x: tensor<64xf32>, %qw: tensor<16x10xi32>,
+    %s: tensor<1x10xf32>, %qz: tensor<1x3xi32>) -> tensor<10xf32> {
+  // CHECK: gptq.matmul_nbits {{.*}} {quant = #gptq.quant<bits = 8, group_size = -1, sym = true, desc_act = false>} : (tensor<64xf32>, tensor<16x10xi32>, tensor<1x10xf32>, tensor<1x3xi32>) -> tensor<10xf32>
+  %0 = gptq.matmul_nbits %x, %qw, %s, %qz {quant = #gptq.quant<bits = 8, group_size = -1, sym = true, desc_act = false>}
+       : (tensor<64xf32>, tensor<16x10xi32>, tensor<1x10xf32>, tensor<1x3xi32>) -> tensor<10xf32>
+  return %0 : tensor<10xf32>
+}
+
+// CHECK-LABEL: func @dequantize
+func.func @dequantize(%qw: tensor<4x32xi32>, %s: tensor<2x32xf16>, %qz: tensor<2x2xi32>,
+                      %g: tensor<64xi32>) -> (tensor<64x32xf16>, tensor<64x32xf16>) {
+  // CHECK: gptq.dequantize %{{.*}}, %{{.*}}, %{{.*}} {quant = #gptq.quant<bits = 2, group_size = 32, sym = true, desc_act = false>} : (tensor<4x32xi32>, tensor<2x32xf16>, tensor<2x2xi32>) -> tensor<64x32xf16>
+  %0 = gptq.dequantize %qw, %s, %qz {quant = #gptq.quant<bits = 2, group_size = 32, sym = true, desc_act = false>}
+       : (tensor<4x32xi32>, tensor<2x32xf16>, tensor<2x2xi32>) -> tensor<64x32xf16>
+  // CHECK: gptq.dequantize %{{.*}}, %{{.*}}, %{{.*}} g_idx(%{{.*}})
+  %1 = gptq.dequantize %qw, %s, %qz g_idx(%g) {quant = #gptq.quant<bits = 2, group_size = 32, sym = true, desc_act = true>}
+       : (tensor<4x32xi32>, tensor<2x32xf16>, tensor<2x2xi32>, tensor<64xi32>) -> tensor<64x32xf16>
+  return %0, %1 : tensor<64x32xf16>, tensor<64x32xf16>
+}

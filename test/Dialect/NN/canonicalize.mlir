@@ -1,0 +1,265 @@
+// Folders of the nn dialect, run through the upstream canonicalizer.
+// RUN: gptq-opt %s -canonicalize -split-input-file | FileCheck %s
+
+// CHECK-LABEL: func @shape_of_static
+// CHECK: %[[C:.*]] = nn.constant dense<[2, 3, 4]> : tensor<3xi64>
+// CHECK: return %[[C]]
+func.func @shape_of_static(%x: tensor<2x3x4xf32>) -> tensor<3xi64> {
+  %0 = nn.shape %x : tensor<2x3x4xf32> -> tensor<3xi64>
+  return %0 : tensor<3xi64>
+}
+
+// CHECK-LABEL: func @shape_slice_of_partially_dynamic
+// CHECK: nn.constant dense<3> : tensor<1xi64>
+func.func @shape_slice_of_partially_dynamic(%x: tensor<?x3x?xf32>) -> tensor<1xi64> {
+  %0 = nn.shape %x {start = 1, end = 2} : tensor<?x3x?xf32> -> tensor<1xi64>
+  return %0 : tensor<1xi64>
+}
+
+// CHECK-LABEL: func @shape_of_dynamic_stays
+// CHECK: nn.shape
+func.func @shape_of_dynamic_stays(%x: tensor<?x3xf32>) -> tensor<2xi64> {
+  %0 = nn.shape %x : tensor<?x3xf32> -> tensor<2xi64>
+  return %0 : tensor<2xi64>
+}
+
+// CHECK-LABEL: func @size
+// CHECK: nn.constant dense<24> : tensor<i64>
+func.func @size(%x: tensor<2x3x4xf32>) -> tensor<i64> {
+  %0 = nn.size %x : tensor<2x3x4xf32> -> tensor<i64>
+  return %0 : tensor<i64>
+}
+
+// CHECK-LABEL: func @shape_chain
+// Shape -> Gather -> Unsqueeze -> Concat, all folded:
+// CHECK: %[[C:.*]] = nn.constant dense<[2, -1, 4]> : tensor<3xi64>
+// CHECK-NOT: nn.gather
+// CHECK-NOT: nn.concat
+// CHECK: return %[[C]]
+func.func @shape_chain(%x: tensor<2x3x4xf32>) -> tensor<3xi64> {
+  %s = nn.shape %x : tensor<2x3x4xf32> -> tensor<3xi64>
+  %i0 = nn.constant dense<0> : tensor<i64>
+  %i2 = nn.constant dense<2> : tensor<i64>
+  %d0 = nn.gather %s, %i0 : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %d2 = nn.gather %s, %i2 : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %u0 = nn.unsqueeze %d0, axes = [0] : tensor<i64> -> tensor<1xi64>
+  %u2 = nn.unsqueeze %d2, axes = [0] : tensor<i64> -> tensor<1xi64>
+  %m1 = nn.constant dense<-1> : tensor<1xi64>
+  %c = nn.concat %u0, %m1, %u2 {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<3xi64>
+  return %c : tensor<3xi64>
+}
+
+// CHECK-LABEL: func @repeat_interleave_pattern
+// ConstantOfShape -> Mul -> Equal -> Where -> Expand, all folded:
+// CHECK: %[[C:.*]] = nn.constant dense<[1, 4, 1]> : tensor<3xi64>
+// CHECK: return %[[C]]
+func.func @repeat_interleave_pattern() -> tensor<3xi64> {
+  %shape = nn.constant dense<3> : tensor<1xi64>
+  %ones = nn.constant_of_shape %shape {value = 1 : i64} : tensor<1xi64> -> tensor<3xi64>
+  %m1 = nn.constant dense<-1> : tensor<i64>
+  %neg = nn.mul %ones, %m1 : (tensor<3xi64>, tensor<i64>) -> tensor<3xi64>
+  %target = nn.constant dense<[1, 4, 1]> : tensor<3xi64>
+  %eq = nn.equal %target, %neg : (tensor<3xi64>, tensor<3xi64>) -> tensor<3xi1>
+  %w = nn.where %eq, %ones, %target : (tensor<3xi1>, tensor<3xi64>, tensor<3xi64>) -> tensor<3xi64>
+  return %w : tensor<3xi64>
+}
+
+// CHECK-LABEL: func @arith_fold
+// CHECK-DAG: nn.constant dense<[5, 7, 9]> : tensor<3xi64>
+// CHECK-DAG: nn.constant dense<-3> : tensor<3xi64>
+// CHECK-DAG: nn.constant dense<[4, 10, 18]> : tensor<3xi64>
+// CHECK-DAG: nn.constant dense<0> : tensor<3xi64>
+// CHECK-DAG: nn.constant dense<[2.500000e+00, 5.000000e-01]> : tensor<2xf32>
+func.func @arith_fold() -> (tensor<3xi64>, tensor<3xi64>, tensor<3xi64>, tensor<3xi64>, tensor<2xf32>) {
+  %a = nn.constant dense<[1, 2, 3]> : tensor<3xi64>
+  %b = nn.constant dense<[4, 5, 6]> : tensor<3xi64>
+  %0 = nn.add %a, %b : (tensor<3xi64>, tensor<3xi64>) -> tensor<3xi64>
+  %1 = nn.sub %a, %b : (tensor<3xi64>, tensor<3xi64>) -> tensor<3xi64>
+  %2 = nn.mul %a, %b : (tensor<3xi64>, tensor<3xi64>) -> tensor<3xi64>
+  %3 = nn.div %a, %b : (tensor<3xi64>, tensor<3xi64>) -> tensor<3xi64>
+  %x = nn.constant dense<[5.0, 1.0]> : tensor<2xf32>
+  %two = nn.constant dense<2.0> : tensor<f32>
+  %4 = nn.div %x, %two : (tensor<2xf32>, tensor<f32>) -> tensor<2xf32>
+  return %0, %1, %2, %3, %4 : tensor<3xi64>, tensor<3xi64>, tensor<3xi64>, tensor<3xi64>, tensor<2xf32>
+}
+
+// CHECK-LABEL: func @int_div_truncates_toward_zero
+// CHECK: nn.constant dense<[-2, 2]> : tensor<2xi64>
+func.func @int_div_truncates_toward_zero() -> tensor<2xi64> {
+  %a = nn.constant dense<[-7, 7]> : tensor<2xi64>
+  %b = nn.constant dense<3> : tensor<i64>
+  %0 = nn.div %a, %b : (tensor<2xi64>, tensor<i64>) -> tensor<2xi64>
+  return %0 : tensor<2xi64>
+}
+
+// CHECK-LABEL: func @div_by_zero_not_folded
+// CHECK: nn.div
+func.func @div_by_zero_not_folded() -> tensor<2xi64> {
+  %a = nn.constant dense<[1, 2]> : tensor<2xi64>
+  %b = nn.constant dense<0> : tensor<i64>
+  %0 = nn.div %a, %b : (tensor<2xi64>, tensor<i64>) -> tensor<2xi64>
+  return %0 : tensor<2xi64>
+}
+
+// CHECK-LABEL: func @identities
+// CHECK-SAME: (%[[X:.*]]: tensor<4xf32>)
+// CHECK-NOT: nn.add
+// CHECK-NOT: nn.mul
+// CHECK-NOT: nn.sub
+// CHECK-NOT: nn.div
+// CHECK: return %[[X]]
+func.func @identities(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %zero = nn.constant dense<0.0> : tensor<f32>
+  %one = nn.constant dense<1.0> : tensor<f32>
+  %0 = nn.add %x, %zero : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
+  %1 = nn.mul %one, %0 : (tensor<f32>, tensor<4xf32>) -> tensor<4xf32>
+  %2 = nn.sub %1, %zero : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
+  %3 = nn.div %2, %one : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
+  return %3 : tensor<4xf32>
+}
+
+// CHECK-LABEL: func @broadcasting_identity_kept
+// x + 0 that broadcasts x to a larger shape is not an identity:
+// CHECK: nn.add
+func.func @broadcasting_identity_kept(%x: tensor<4xf32>) -> tensor<2x4xf32> {
+  %zero = nn.constant dense<0.0> : tensor<2x4xf32>
+  %0 = nn.add %x, %zero : (tensor<4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// CHECK-LABEL: func @reshape_identity
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>
+// CHECK: return %[[X]]
+func.func @reshape_identity(%x: tensor<2x3xf32>, %s: tensor<2xi64>) -> tensor<2x3xf32> {
+  %0 = nn.reshape %x, %s : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// CHECK-LABEL: func @reshape_constant
+// CHECK: nn.constant dense<{{\[\[}}1, 2, 3], [4, 5, 6]]> : tensor<2x3xi64>
+func.func @reshape_constant() -> tensor<2x3xi64> {
+  %a = nn.constant dense<[1, 2, 3, 4, 5, 6]> : tensor<6xi64>
+  %s = nn.constant dense<[2, 3]> : tensor<2xi64>
+  %0 = nn.reshape %a, %s : (tensor<6xi64>, tensor<2xi64>) -> tensor<2x3xi64>
+  return %0 : tensor<2x3xi64>
+}
+
+// CHECK-LABEL: func @squeeze_unsqueeze_constant
+// CHECK: nn.constant dense<7> : tensor<1x1xi64>
+func.func @squeeze_unsqueeze_constant() -> tensor<1x1xi64> {
+  %a = nn.constant dense<[7]> : tensor<1xi64>
+  %0 = nn.squeeze %a, axes = [0] : tensor<1xi64> -> tensor<i64>
+  %1 = nn.unsqueeze %0, axes = [0, 1] : tensor<i64> -> tensor<1x1xi64>
+  return %1 : tensor<1x1xi64>
+}
+
+// CHECK-LABEL: func @transpose
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>)
+// CHECK: %[[C:.*]] = nn.constant dense<{{\[\[}}1, 4], [2, 5], [3, 6]]> : tensor<3x2xi64>
+// CHECK: return %[[X]], %[[C]]
+func.func @transpose(%x: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<3x2xi64>) {
+  %0 = nn.transpose %x, perm = [0, 1] : tensor<2x3xf32> -> tensor<2x3xf32>
+  %a = nn.constant dense<[[1, 2, 3], [4, 5, 6]]> : tensor<2x3xi64>
+  %1 = nn.transpose %a, perm = [1, 0] : tensor<2x3xi64> -> tensor<3x2xi64>
+  return %0, %1 : tensor<2x3xf32>, tensor<3x2xi64>
+}
+
+// CHECK-LABEL: func @gather_negative_index
+// CHECK: nn.constant dense<[30, 10]> : tensor<2xi64>
+func.func @gather_negative_index() -> tensor<2xi64> {
+  %a = nn.constant dense<[10, 20, 30]> : tensor<3xi64>
+  %i = nn.constant dense<[-1, 0]> : tensor<2xi64>
+  %0 = nn.gather %a, %i : (tensor<3xi64>, tensor<2xi64>) -> tensor<2xi64>
+  return %0 : tensor<2xi64>
+}
+
+// CHECK-LABEL: func @gather_out_of_range_kept
+// CHECK: nn.gather
+func.func @gather_out_of_range_kept() -> tensor<i64> {
+  %a = nn.constant dense<[10, 20, 30]> : tensor<3xi64>
+  %i = nn.constant dense<3> : tensor<i64>
+  %0 = nn.gather %a, %i : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  return %0 : tensor<i64>
+}
+
+// CHECK-LABEL: func @slice
+// CHECK: nn.constant dense<[5, 3]> : tensor<2xi64>
+func.func @slice() -> tensor<2xi64> {
+  %a = nn.constant dense<[0, 1, 2, 3, 4, 5]> : tensor<6xi64>
+  %st = nn.constant dense<-1> : tensor<1xi64>
+  %en = nn.constant dense<2> : tensor<1xi64>
+  %ax = nn.constant dense<0> : tensor<1xi64>
+  %sp = nn.constant dense<-2> : tensor<1xi64>
+  %0 = nn.slice %a, %st, %en, %ax, %sp : (tensor<6xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  return %0 : tensor<2xi64>
+}
+
+// CHECK-LABEL: func @expand_and_constant_of_shape
+// CHECK-DAG: nn.constant dense<{{\[\[}}1, 2], [1, 2]]> : tensor<2x2xi64>
+// CHECK-DAG: nn.constant dense<0.000000e+00> : tensor<2x3xf16>
+func.func @expand_and_constant_of_shape() -> (tensor<2x2xi64>, tensor<2x3xf16>) {
+  %a = nn.constant dense<[1, 2]> : tensor<2xi64>
+  %s = nn.constant dense<[2, 1]> : tensor<2xi64>
+  %0 = nn.expand %a, %s : (tensor<2xi64>, tensor<2xi64>) -> tensor<2x2xi64>
+  %t = nn.constant dense<[2, 3]> : tensor<2xi64>
+  %1 = nn.constant_of_shape %t {value = 0.0 : f16} : tensor<2xi64> -> tensor<2x3xf16>
+  return %0, %1 : tensor<2x2xi64>, tensor<2x3xf16>
+}
+
+// CHECK-LABEL: func @range
+// CHECK: nn.constant dense<[0, 3, 6]> : tensor<3xi64>
+func.func @range() -> tensor<3xi64> {
+  %a = nn.constant dense<0> : tensor<i64>
+  %b = nn.constant dense<8> : tensor<i64>
+  %c = nn.constant dense<3> : tensor<i64>
+  %0 = nn.range %a, %b, %c : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<3xi64>
+  return %0 : tensor<3xi64>
+}
+
+// CHECK-LABEL: func @cast
+// CHECK-SAME: (%[[X:.*]]: tensor<2xf32>)
+// CHECK-DAG: %[[I:.*]] = nn.constant dense<[1, -2]> : tensor<2xi32>
+// CHECK-DAG: %[[B:.*]] = nn.constant dense<[true, false]> : tensor<2xi1>
+// CHECK: return %[[X]], %[[I]], %[[B]]
+func.func @cast(%x: tensor<2xf32>) -> (tensor<2xf32>, tensor<2xi32>, tensor<2xi1>) {
+  %0 = nn.cast %x : tensor<2xf32> to f32
+  %a = nn.constant dense<[1.7, -2.9]> : tensor<2xf32>
+  %1 = nn.cast %a : tensor<2xf32> to i32
+  %b = nn.constant dense<[3, 0]> : tensor<2xi64>
+  %2 = nn.cast %b : tensor<2xi64> to i1
+  return %0, %1, %2 : tensor<2xf32>, tensor<2xi32>, tensor<2xi1>
+}
+
+// CHECK-LABEL: func @where_splat_condition
+// CHECK-SAME: (%[[X:.*]]: tensor<4xf32>, %[[Y:.*]]: tensor<4xf32>)
+// CHECK: return %[[Y]]
+func.func @where_splat_condition(%x: tensor<4xf32>, %y: tensor<4xf32>) -> tensor<4xf32> {
+  %c = nn.constant dense<false> : tensor<4xi1>
+  %0 = nn.where %c, %x, %y : (tensor<4xi1>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// CHECK-LABEL: func @concat_single
+// CHECK-SAME: (%[[X:.*]]: tensor<4xf32>)
+// CHECK: return %[[X]]
+func.func @concat_single(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = nn.concat %x {axis = 0 : i64} : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// CHECK-LABEL: func @resources_not_folded
+// Weights (dense_resource blobs) are never copied into folded attributes.
+// CHECK: nn.add
+func.func @resources_not_folded() -> tensor<2xf32> {
+  %a = nn.constant dense_resource<w0> : tensor<2xf32>
+  %0 = nn.add %a, %a : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      w0: "0x040000000000803F00000040"
+    }
+  }
+#-}
