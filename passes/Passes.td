@@ -28,4 +28,73 @@ def NNCanonicalize : Pass<"nn-canonicalize", "mlir::ModuleOp"> {
   ];
 }
 
+
+// Options shared by gptq-quantize and gptq-rtn (names as in quantize_config).
+defvar QuantCommonOptions = [
+  Option<"bits", "bits", "int64_t", /*default=*/"4",
+         "Bits per weight: 2, 3, 4 or 8">,
+  Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+         "Input rows per scale/zero group; -1 for one group per output channel">,
+  Option<"sym", "sym", "bool", /*default=*/"true",
+         "Symmetric quantization (zero point fixed at 2^(bits-1))">,
+  Option<"mse", "mse", "bool", /*default=*/"false",
+         "Grid-search the clipping range of each group (minimizes |w - q|^2.4)">,
+  ListOption<"include", "include", "std::string",
+             "Quantize only linear layers whose name matches one of these glob patterns">,
+  ListOption<"exclude", "exclude", "std::string",
+             "Never quantize layers matching these glob patterns (the layer producing "
+             "the graph's final output, i.e. lm_head, is excluded unless included explicitly)">,
+  Option<"reportFile", "report", "std::string", /*default=*/"\"\"",
+         "Write a JSON report of every quantized layer to this file">,
+  Option<"quiet", "quiet", "bool", /*default=*/"false",
+         "No progress lines or final table on stderr">,
+];
+
+def GPTQQuantize : Pass<"gptq-quantize", "mlir::ModuleOp"> {
+  let summary = "Quantize linear layers with GPTQ on calibration data";
+  let description = [{
+    Rewrites every eligible linear op (nn.matmul / nn.gemm whose weight is a
+    constant 2-D float tensor) into gptq.matmul_nbits. The module's @main is
+    lowered to the CPU runtime and the calibration token windows are swept
+    through it once, step by step: before each selected linear op the inputs
+    of all calibration lanes are accumulated into H = 2/n sum x x^T, the
+    weight is quantized with GPTQ (lazy batches, optional act-order, static
+    groups, MSE clipping; damping raised on Cholesky failure, RTN as the last
+    resort), and - with true-sequential - later ops see the quantized weight.
+  }];
+  let dependentDialects = ["::gptq::nn::NNDialect", "::gptq::quant::GPTQDialect"];
+  let options = !listconcat(QuantCommonOptions, [
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "Token ids (.npy, [n, seqlen] rows or a flat stream)">,
+    Option<"nsamples", "nsamples", "int64_t", /*default=*/"128",
+           "Calibration sequences">,
+    Option<"seqlen", "seqlen", "int64_t", /*default=*/"0",
+           "Tokens per sequence (0: the rows of a 2-D file, else 2048)">,
+    Option<"descAct", "desc-act", "bool", /*default=*/"false",
+           "Act-order: quantize input rows by descending Hessian diagonal">,
+    Option<"staticGroups", "static-groups", "bool", /*default=*/"false",
+           "Compute group parameters from the original weights up front">,
+    Option<"dampPercent", "damp-percent", "double", /*default=*/"0.01",
+           "Damping added to diag(H), as a fraction of its mean">,
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
+           "Lazy-batch block size">,
+    Option<"trueSequential", "true-sequential", "bool", /*default=*/"true",
+           "Calibrate each layer on the outputs of the already-quantized layers before it">,
+    Option<"seed", "seed", "int64_t", /*default=*/"0",
+           "Seed for drawing windows from a flat calibration stream">,
+    Option<"batch", "batch", "int64_t", /*default=*/"16",
+           "Calibration sequences per runtime lane">,
+  ]);
+}
+
+def GPTQRtn : Pass<"gptq-rtn", "mlir::ModuleOp"> {
+  let summary = "Quantize linear layers by round-to-nearest (the baseline)";
+  let description = [{
+    Same layer selection, grouping and packing as gptq-quantize, with each
+    weight rounded to the nearest grid point and no calibration.
+  }];
+  let dependentDialects = ["::gptq::nn::NNDialect", "::gptq::quant::GPTQDialect"];
+  let options = QuantCommonOptions;
+}
+
 #endif // GPTQ_PASSES_TD

@@ -16,6 +16,12 @@ using Shape = std::vector<int64_t>;
 int64_t numElements(const Shape &shape);
 std::string shapeToString(const Shape &shape); ///< "[2, 3, 4]"
 
+/// Large tensor buffers are kept for reuse after their tensors die (fresh
+/// pages are slow to fault in); this returns the cached ones to the system.
+void trimTensorCache();
+/// Bytes currently held by that cache.
+size_t tensorCacheBytes();
+
 /// A dense, contiguous, row-major tensor. Copies share the buffer (like a
 /// shared_ptr); use clone() for a deep copy. Buffers are 64-byte aligned when
 /// allocated here; wrapped external memory keeps an owner alive.
@@ -59,6 +65,10 @@ public:
   void setInt(int64_t i, int64_t v);
 
   std::string describe() const; ///< "f32[2, 3]"
+
+  /// A weak reference to the storage (expired once every tensor sharing it
+  /// is gone; always expired for wrapped memory without an owner).
+  std::weak_ptr<void> weakBuffer() const { return buffer_; }
 
 private:
   DType dtype_ = DType::F32;

@@ -10,7 +10,7 @@ from lit.llvm.subst import ToolSubst
 config.name = "GPTQ"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test", ".onnxtxt", ".textproto"]
-config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["Inputs", "OnnxBackendTest.cpp", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.gptq_obj_root, "test")
 
@@ -27,7 +27,8 @@ llvm_config.with_environment("PATH", config.gptq_tools_dir, append_path=True)
 
 tool_dirs = [config.gptq_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["FileCheck", "not", "count"], [config.llvm_tools_dir])
-tools = ["gptq-opt", "gptq-translate", "gptq-run", "gptq-quantize", "onnx-txt2pb"]
+tools = ["gptq-opt", "gptq-translate", "gptq-run", "gptq-quantize", "onnx-txt2pb",
+         "gptq-onnx-backend-test"]
 llvm_config.add_tool_substitutions(
     [ToolSubst(t, unresolved="ignore") for t in tools], tool_dirs)
 

@@ -1,0 +1,48 @@
+//===- Export.h - quantized modules out of MLIR -----------------*- C++ -*-===//
+//
+// ONNX export (quantized linears as com.microsoft.MatMulNBits, everything
+// else as default-domain opset 17 ops) and GPTQ checkpoint export
+// (model.safetensors + quantize_config.json). Files are written atomically
+// (temporary names renamed into place) and nothing is left behind on error.
+//
+//===----------------------------------------------------------------------===//
+#ifndef GPTQ_EXPORT_EXPORT_H
+#define GPTQ_EXPORT_EXPORT_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+
+namespace gptq {
+
+struct OnnxExportOptions {
+  /// Store initializers of at least `externalThreshold` bytes in a data file
+  /// next to the model (<model file name>.data). Automatic when the
+  /// initializers total more than 1.5 GB (protobuf's 2 GB limit).
+  bool externalData = false;
+  int64_t externalThreshold = 1024;
+};
+
+/// Exports @main of `module` to an ONNX model at `path`.
+mlir::LogicalResult exportOnnx(mlir::ModuleOp module, llvm::StringRef path,
+                               const OnnxExportOptions &options = {});
+
+struct GPTQCheckpointOptions {
+  /// Store zero points as v2 (the zero point itself) instead of the v1
+  /// convention (zero - 1) that AutoGPTQ/transformers checkpoints use.
+  bool zerosV2 = false;
+  /// Replace an existing directory's files.
+  bool force = false;
+};
+
+/// Writes <dir>/model.safetensors (<layer>.qweight/.qzeros/.scales/.g_idx/
+/// .bias for every gptq.matmul_nbits, and the named float parameters of the
+/// rest of the model) and <dir>/quantize_config.json.
+mlir::LogicalResult exportGPTQCheckpoint(mlir::ModuleOp module,
+                                         llvm::StringRef dir,
+                                         const GPTQCheckpointOptions &options = {});
+
+} // namespace gptq
+
+#endif // GPTQ_EXPORT_EXPORT_H

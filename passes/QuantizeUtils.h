@@ -1,0 +1,95 @@
+//===- QuantizeUtils.h - shared by gptq-quantize and gptq-rtn ---*- C++ -*-===//
+//
+// Finding the linear layers a quantization pass may rewrite, naming them,
+// reading their weights, rewriting them into gptq.matmul_nbits, and
+// reporting what was done.
+//
+//===----------------------------------------------------------------------===//
+#ifndef GPTQ_PASSES_QUANTIZEUTILS_H
+#define GPTQ_PASSES_QUANTIZEUTILS_H
+
+#include "dialects/GPTQ/IR/GPTQOps.h"
+#include "dialects/NN/IR/NNOps.h"
+
+#include "runtime/Tensor.h"
+#include "runtime/quant/GPTQ.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+#include <vector>
+
+namespace gptq::quantize {
+
+/// A linear op whose weight is a constant: nn.matmul(x, W[K, N]) or
+/// nn.gemm(x, B, C?) with trans_a = false (weight = alpha * op(B)).
+struct LinearLayer {
+  mlir::Operation *op = nullptr;
+  std::string name;             ///< e.g. "layers.0.wq"
+  nn::ConstantOp weight;        ///< used by this op only (made private)
+  bool transposed = false;      ///< gemm trans_b: the constant is [N, K]
+  float alpha = 1.0f;           ///< gemm alpha, folded into the weight
+  int64_t k = 0, n = 0;
+  bool producesOutput = false;  ///< feeds a graph output (lm_head)
+};
+
+struct Selection {
+  std::vector<std::string> include, exclude;
+};
+
+/// The eligible linear layers of @main in program order, filtered by the
+/// include/exclude glob patterns (the layer producing a graph output is
+/// excluded unless an include pattern names it). Weight constants shared
+/// with other users are duplicated so that each layer owns its weight.
+/// `skipped` receives "name: reason" for linear ops that are not eligible.
+mlir::FailureOr<std::vector<LinearLayer>>
+collectLinearLayers(mlir::ModuleOp module, const Selection &selection,
+                    std::vector<std::string> &skipped);
+
+/// The weight as float [K, N] row-major, alpha applied.
+std::vector<float> readWeight(const LinearLayer &layer);
+
+/// A tensor in the layout and element type of the layer's weight constant
+/// holding `dequantized` ([K, N] float, alpha applied): what the runtime must
+/// compute with so that the layer behaves as quantized.
+rt::Tensor weightTensorFor(const LinearLayer &layer,
+                           const std::vector<float> &dequantized);
+
+/// Replaces the layer's op by gptq.matmul_nbits with the packed weight
+/// (scales stored as f16, g_idx only for act-order, gemm C as bias or a
+/// following add).
+mlir::LogicalResult rewriteLayer(const LinearLayer &layer,
+                                 const rt::quant::PackedWeight &packed);
+
+/// Per-layer record for progress lines, the final table and the report.
+struct LayerRecord {
+  std::string name;
+  int64_t k = 0, n = 0;
+  double loss = 0;
+  double seconds = 0;
+  double damp = 0;
+  bool fellBackToRtn = false;
+  std::string warning;
+};
+
+/// "[12/35] layers.3.w2 172x64  loss 0.0123  0.04 s"
+std::string progressLine(size_t index, size_t total, const LayerRecord &r,
+                         bool withLoss);
+/// A table of all layers with totals.
+std::string finalTable(const std::vector<LayerRecord> &records,
+                       const std::string &method, double totalSeconds,
+                       bool withLoss);
+/// Writes a JSON report (atomically). Emits a diagnostic on failure.
+mlir::LogicalResult writeReport(mlir::ModuleOp module, const std::string &path,
+                                const std::string &method,
+                                const std::vector<LayerRecord> &records,
+                                double totalSeconds);
+
+/// Records how the module was quantized (for exporters) as the module
+/// attribute `gptq.quantization`.
+void recordQuantization(mlir::ModuleOp module,
+                        llvm::ArrayRef<mlir::NamedAttribute> settings);
+
+} // namespace gptq::quantize
+
+#endif // GPTQ_PASSES_QUANTIZEUTILS_H

@@ -1,0 +1,323 @@
+//===- Executor.cpp - run a plan on the CPU ---------------------*- C++ -*-===//
+
+#include "runtime/Executor.h"
+#include "runtime/core/Convert.h"
+#include "runtime/core/Parallel.h"
+#include "runtime/kernels/Kernel.h"
+
+#include <cblas.h>
+#include <cmath>
+
+namespace gptq::rt {
+
+namespace {
+
+/// The value table of one lane, and scratch reused from step to step.
+struct Lane {
+  std::vector<Tensor> values;
+  std::vector<const Tensor *> inputs;
+  std::vector<Tensor> outputs;
+};
+
+std::string specString(const IOSpec &spec) {
+  std::string s = std::string(dtypeName(spec.dtype)) + "[";
+  for (size_t i = 0; i < spec.shape.size(); ++i) {
+    if (i)
+      s += ", ";
+    if (spec.shape[i] >= 0)
+      s += std::to_string(spec.shape[i]);
+    else if (i < spec.dimNames.size() && !spec.dimNames[i].empty())
+      s += spec.dimNames[i];
+    else
+      s += "?";
+  }
+  return s + "]";
+}
+
+/// First non-finite element of a float tensor: index and whether it is NaN.
+template <typename T>
+bool findNonFinite(const T *p, int64_t n, int64_t &index, bool &nan) {
+  for (int64_t i = 0; i < n; ++i) {
+    auto v = loadElem(p[i]);
+    if (!std::isfinite(v)) {
+      index = i;
+      nan = std::isnan(v);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool findNonFinite(const Tensor &t, int64_t &index, bool &nan) {
+  switch (t.dtype()) {
+  case DType::F32:
+    return findNonFinite(t.data<float>(), t.numel(), index, nan);
+  case DType::F64:
+    return findNonFinite(t.data<double>(), t.numel(), index, nan);
+  case DType::F16:
+    return findNonFinite(t.data<Half>(), t.numel(), index, nan);
+  case DType::BF16:
+    return findNonFinite(t.data<BFloat16>(), t.numel(), index, nan);
+  default:
+    return false;
+  }
+}
+
+} // namespace
+
+struct Executor::Impl {
+  ExecOptions options;
+  Status planStatus;
+  std::vector<Tensor> constants; // by value id; undefined for non-constants
+  std::vector<uint8_t> isConst;
+  std::vector<KernelFn> kernels; // by step
+  std::vector<std::pair<StepFilter, Hook>> hooks;
+
+  Status bind(const Plan &plan, const NamedTensors &feeds, Lane &lane) const;
+  Status gather(const Step &step, Lane &lane) const;
+  Status callHooks(const Step &step, size_t index, Lane &lane, int laneId);
+  Status execute(const Step &step, size_t index, Lane &lane) const;
+  Status collect(const Plan &plan, Lane &lane, NamedTensors &outputs) const;
+};
+
+Executor::Executor(std::shared_ptr<const Plan> plan, ExecOptions options)
+    : plan_(std::move(plan)), impl_(std::make_unique<Impl>()) {
+  impl_->options = options;
+  if (!plan_) {
+    impl_->planStatus = Status::error("executor: no plan");
+    return;
+  }
+  impl_->planStatus = plan_->validate();
+  if (impl_->planStatus.isOk()) {
+    impl_->constants.resize(plan_->numValues);
+    impl_->isConst.assign(plan_->numValues, 0);
+    for (const auto &[id, t] : plan_->constants) {
+      impl_->constants[id] = t;
+      impl_->isConst[id] = 1;
+    }
+    for (const Step &s : plan_->steps)
+      impl_->kernels.push_back(kernelFor(s.kind));
+  }
+  if (options.numThreads > 0) {
+    openblas_set_num_threads(options.numThreads);
+    setParallelThreads(options.numThreads);
+  }
+}
+
+Executor::~Executor() = default;
+
+void Executor::addHook(StepFilter filter, Hook hook) {
+  impl_->hooks.emplace_back(std::move(filter), std::move(hook));
+}
+
+void Executor::clearHooks() { impl_->hooks.clear(); }
+
+static std::string constantLabel(const Plan &plan, int id) {
+  auto it = plan.constantNames.find(id);
+  if (it != plan.constantNames.end())
+    return "constant '" + it->second + "' (value " + std::to_string(id) + ")";
+  return "constant value " + std::to_string(id);
+}
+
+Status Executor::replaceConstant(int valueId, Tensor value) {
+  GPTQ_RT_TRY(impl_->planStatus);
+  if (valueId < 0 || valueId >= (int)impl_->isConst.size() ||
+      !impl_->isConst[valueId])
+    return errorf("replaceConstant: value ", valueId,
+                  " is not a constant of the plan");
+  const Tensor &old = impl_->constants[valueId];
+  std::string label = constantLabel(*plan_, valueId);
+  if (!value.defined())
+    return errorf("replaceConstant: the new value of ", label,
+                  " is undefined");
+  if (value.dtype() != old.dtype() || value.shape() != old.shape())
+    return errorf("replaceConstant: ", label, " is ", old.describe(),
+                  ", the replacement is ", value.describe());
+  impl_->constants[valueId] = std::move(value);
+  return Status::ok();
+}
+
+const Tensor &Executor::constant(int valueId) const {
+  static const Tensor none;
+  if (valueId < 0 || valueId >= (int)impl_->isConst.size() ||
+      !impl_->isConst[valueId])
+    return none;
+  return impl_->constants[valueId];
+}
+
+Status Executor::Impl::bind(const Plan &plan, const NamedTensors &feeds,
+                            Lane &lane) const {
+  lane.values.assign(plan.numValues, Tensor());
+  for (const auto &[name, t] : feeds) {
+    bool known = false;
+    for (const IOSpec &in : plan.inputs)
+      known = known || in.name == name;
+    if (!known) {
+      std::string names;
+      for (const IOSpec &in : plan.inputs)
+        names += (names.empty() ? "'" : ", '") + in.name + "'";
+      return errorf("unknown input '", name, "' (the plan's inputs are ",
+                    names.empty() ? "none" : names, ")");
+    }
+  }
+  for (const IOSpec &in : plan.inputs) {
+    auto it = feeds.find(in.name);
+    if (it == feeds.end())
+      return errorf("missing input '", in.name, "' (", specString(in), ")");
+    const Tensor &t = it->second;
+    if (!t.defined())
+      return errorf("input '", in.name, "' is an undefined tensor (expected ",
+                    specString(in), ")");
+    if (t.dtype() != in.dtype)
+      return errorf("input '", in.name, "' has dtype ", dtypeName(t.dtype()),
+                    ", expected ", dtypeName(in.dtype), " (", specString(in),
+                    ")");
+    if (t.rank() != (int64_t)in.shape.size())
+      return errorf("input '", in.name, "' has rank ", t.rank(), " (shape ",
+                    shapeToString(t.shape()), "), expected rank ",
+                    in.shape.size(), " (", specString(in), ")");
+    for (size_t d = 0; d < in.shape.size(); ++d)
+      if (in.shape[d] >= 0 && t.shape()[d] != in.shape[d])
+        return errorf("input '", in.name, "' has size ", t.shape()[d],
+                      " in dimension ", d, " (shape ",
+                      shapeToString(t.shape()), "), expected ", in.shape[d],
+                      " (", specString(in), ")");
+    lane.values[in.value] = t;
+  }
+  return Status::ok();
+}
+
+Status Executor::Impl::gather(const Step &step, Lane &lane) const {
+  lane.inputs.resize(step.inputs.size());
+  for (size_t j = 0; j < step.inputs.size(); ++j) {
+    int v = step.inputs[j];
+    if (v < 0) {
+      lane.inputs[j] = nullptr;
+      continue;
+    }
+    const Tensor *t = isConst[v] ? &constants[v] : &lane.values[v];
+    if (!t->defined())
+      return errorf(stepPrefix(step), "operand ", j, " (value ", v,
+                    ") has no value");
+    lane.inputs[j] = t;
+  }
+  return Status::ok();
+}
+
+Status Executor::Impl::callHooks(const Step &step, size_t index, Lane &lane,
+                                 int laneId) {
+  for (auto &[filter, hook] : hooks) {
+    if (filter && !filter(step))
+      continue;
+    HookEvent ev{step, index, lane.inputs, laneId};
+    GPTQ_RT_TRY(hook(ev));
+  }
+  return Status::ok();
+}
+
+Status Executor::Impl::execute(const Step &step, size_t index,
+                               Lane &lane) const {
+  lane.outputs.assign(step.outputs.size(), Tensor());
+  KernelArgs args{step, lane.inputs, lane.outputs};
+  GPTQ_RT_TRY(kernels[index](args));
+  for (size_t o = 0; o < step.outputs.size(); ++o) {
+    const Tensor &t = lane.outputs[o];
+    if (!t.defined())
+      return errorf(stepPrefix(step), "the kernel produced no output ", o);
+    if (t.dtype() != step.outputDTypes[o])
+      return errorf(stepPrefix(step), "output ", o, " is ", t.describe(),
+                    " but the plan expects ",
+                    dtypeName(step.outputDTypes[o]));
+    if (options.checkFinite) {
+      int64_t at;
+      bool nan;
+      if (findNonFinite(t, at, nan))
+        return errorf("step '", step.name, "' (", opKindName(step.kind),
+                      ") produced ", nan ? "NaN" : "Inf", " in output ", o,
+                      " at index ", at);
+    }
+  }
+  for (size_t o = 0; o < step.outputs.size(); ++o)
+    lane.values[step.outputs[o]] = std::move(lane.outputs[o]);
+  lane.outputs.clear();
+  lane.inputs.clear();
+  for (int v : step.release)
+    if (!isConst[v])
+      lane.values[v] = Tensor();
+  return Status::ok();
+}
+
+Status Executor::Impl::collect(const Plan &plan, Lane &lane,
+                               NamedTensors &outputs) const {
+  for (const IOSpec &out : plan.outputs) {
+    const Tensor &t =
+        isConst[out.value] ? constants[out.value] : lane.values[out.value];
+    if (!t.defined())
+      return errorf("output '", out.name, "' (value ", out.value,
+                    ") has no value");
+    outputs[out.name] = t;
+  }
+  return Status::ok();
+}
+
+Status Executor::run(const NamedTensors &inputs, NamedTensors &outputs) {
+  GPTQ_RT_TRY(impl_->planStatus);
+  Lane lane;
+  GPTQ_RT_TRY(impl_->bind(*plan_, inputs, lane));
+  for (size_t i = 0; i < plan_->steps.size(); ++i) {
+    const Step &step = plan_->steps[i];
+    GPTQ_RT_TRY(impl_->gather(step, lane));
+    if (!impl_->hooks.empty())
+      GPTQ_RT_TRY(impl_->callHooks(step, i, lane, 0));
+    GPTQ_RT_TRY(impl_->execute(step, i, lane));
+  }
+  return impl_->collect(*plan_, lane, outputs);
+}
+
+Status Executor::sweep(const std::vector<NamedTensors> &lanes,
+                       const SweepCallbacks &callbacks,
+                       std::vector<NamedTensors> *outputs) {
+  GPTQ_RT_TRY(impl_->planStatus);
+  std::vector<Lane> state(lanes.size());
+  for (size_t l = 0; l < lanes.size(); ++l) {
+    Status st = impl_->bind(*plan_, lanes[l], state[l]);
+    if (!st)
+      return st.prefix("lane " + std::to_string(l) + ": ");
+  }
+  for (size_t i = 0; i < plan_->steps.size(); ++i) {
+    const Step &step = plan_->steps[i];
+    if (callbacks.observe && (!callbacks.filter || callbacks.filter(step))) {
+      for (size_t l = 0; l < state.size(); ++l) {
+        Status st = impl_->gather(step, state[l]);
+        if (!st)
+          return st.prefix("lane " + std::to_string(l) + ": ");
+        HookEvent ev{step, i, state[l].inputs, (int)l};
+        GPTQ_RT_TRY(callbacks.observe(ev));
+      }
+    }
+    if (callbacks.beforeStep)
+      GPTQ_RT_TRY(callbacks.beforeStep(i, step));
+    for (size_t l = 0; l < state.size(); ++l) {
+      std::string lanePrefix = "lane " + std::to_string(l) + ": ";
+      Status st = impl_->gather(step, state[l]);
+      if (!st)
+        return st.prefix(lanePrefix);
+      if (!impl_->hooks.empty()) // a hook's error is returned as it is
+        GPTQ_RT_TRY(impl_->callHooks(step, i, state[l], (int)l));
+      st = impl_->execute(step, i, state[l]);
+      if (!st)
+        return st.prefix(lanePrefix);
+    }
+  }
+  if (outputs) {
+    outputs->assign(state.size(), NamedTensors());
+    for (size_t l = 0; l < state.size(); ++l) {
+      Status st = impl_->collect(*plan_, state[l], (*outputs)[l]);
+      if (!st)
+        return st.prefix("lane " + std::to_string(l) + ": ");
+    }
+  }
+  return Status::ok();
+}
+
+} // namespace gptq::rt

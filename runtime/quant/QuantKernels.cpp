@@ -1,0 +1,188 @@
+//===- QuantKernels.cpp - gptq.matmul_nbits and gptq.dequantize -----------===//
+//
+// Kernel adapters over QuantMatMul.h. Operands (Plan.h, PlanBuilder):
+//   gptq.matmul_nbits  input [..., K] (f32/f16/bf16), qweight i32
+//                      [ceil(K*bits/32), N], scales [G, N] (f32/f16/bf16),
+//                      qzeros i32 [G, ceil(N*bits/32)], g_idx i32 [K]
+//                      (optional), bias [N] (optional)
+//                      -> input dtype, shape input[:-1] + [N]
+//   gptq.dequantize    qweight, scales, qzeros, g_idx (optional)
+//                      -> [K, N] in the scales' dtype
+// Attributes: bits, group_size (required), sym, desc_act (informational:
+// zeros are always read from qzeros, groups from g_idx when present, else
+// k / group_size). K of gptq.dequantize cannot be recovered from qweight
+// alone (ceil(K*bits/32) rows), so its step carries the attribute "k" (the
+// output's dimension 0), which is required.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/kernels/Kernel.h"
+#include "runtime/quant/Packing.h"
+#include "runtime/quant/QuantMatMul.h"
+
+#include <vector>
+
+namespace gptq::rt {
+namespace {
+
+bool isFloatStorage(DType t) {
+  return t == DType::F32 || t == DType::F16 || t == DType::BF16;
+}
+
+/// Converts a float tensor's elements to fp32 (no copy for F32).
+const float *asFloat(const Tensor &t, std::vector<float> &buf) {
+  if (t.dtype() == DType::F32)
+    return t.data<float>();
+  const int64_t n = t.numel();
+  buf.resize(static_cast<size_t>(n));
+  const uint16_t *src = t.data<uint16_t>();
+  if (t.dtype() == DType::F16)
+    for (int64_t i = 0; i < n; ++i)
+      buf[i] = halfToFloat(src[i]);
+  else
+    for (int64_t i = 0; i < n; ++i)
+      buf[i] = bf16ToFloat(src[i]);
+  return buf.data();
+}
+
+void storeFloats(const float *src, int64_t n, Tensor &dst) {
+  uint16_t *o = dst.data<uint16_t>();
+  if (dst.dtype() == DType::F16)
+    for (int64_t i = 0; i < n; ++i)
+      o[i] = floatToHalf(src[i]);
+  else
+    for (int64_t i = 0; i < n; ++i)
+      o[i] = floatToBf16(src[i]);
+}
+
+/// Checks qweight/scales/qzeros/g_idx against K and the attributes; fills
+/// the weight part of `a`.
+Status checkWeight(const Step &step, const Tensor *qweight,
+                   const Tensor *scales, const Tensor *qzeros,
+                   const Tensor *gIdx, int64_t k, quant::MatMulNBitsArgs &a) {
+  const std::string pre = stepPrefix(step);
+  if (!qweight || !scales || !qzeros)
+    return errorf(pre, "qweight, scales and qzeros are required");
+  if (!step.attrs.has("bits") || !step.attrs.has("group_size"))
+    return errorf(pre, "missing attribute 'bits' or 'group_size'");
+  const int64_t bits = step.attrs.getInt("bits", 0);
+  const int64_t gs = step.attrs.getInt("group_size", -1);
+  if (bits != 2 && bits != 3 && bits != 4 && bits != 8)
+    return errorf(pre, "bits must be 2, 3, 4 or 8 (got ", bits, ")");
+  if (gs != -1 && gs <= 0)
+    return errorf(pre, "group_size must be -1 or positive (got ", gs, ")");
+  if (qweight->dtype() != DType::I32 || qweight->rank() != 2)
+    return errorf(pre, "qweight must be a 2-D i32 tensor (got ",
+                  qweight->describe(), ")");
+  const int64_t n = qweight->dim(1);
+  const int64_t rows = quant::packedRows(k, int(bits));
+  if (qweight->dim(0) != rows)
+    return errorf(pre, "qweight has ", qweight->dim(0), " rows, expected ",
+                  rows, " for K = ", k, " at ", bits, " bits");
+  const int64_t groups = quant::numGroups(k, gs);
+  if (!isFloatStorage(scales->dtype()) || scales->rank() != 2 ||
+      scales->dim(0) != groups || scales->dim(1) != n)
+    return errorf(pre, "scales must be f32/f16/bf16 [", groups, ", ", n,
+                  "] (got ", scales->describe(), ")");
+  const int64_t zcols = quant::packedZeroCols(n, int(bits));
+  if (qzeros->dtype() != DType::I32 || qzeros->rank() != 2 ||
+      qzeros->dim(0) != groups || qzeros->dim(1) != zcols)
+    return errorf(pre, "qzeros must be i32 [", groups, ", ", zcols,
+                  "] (got ", qzeros->describe(), ")");
+  if (gIdx && (gIdx->dtype() != DType::I32 || gIdx->rank() != 1 ||
+               gIdx->dim(0) != k))
+    return errorf(pre, "g_idx must be i32 [", k, "] (got ", gIdx->describe(),
+                  ")");
+  a.k = k;
+  a.n = n;
+  a.bits = int(bits);
+  a.groupSize = gs;
+  a.groups = groups;
+  a.qweight = qweight->data<int32_t>();
+  a.scales = scales->raw();
+  a.scalesType = scales->dtype();
+  a.qzeros = qzeros->data<int32_t>();
+  a.gIdx = gIdx ? gIdx->data<int32_t>() : nullptr;
+  return Status::ok();
+}
+
+const Tensor *operand(const KernelArgs &args, size_t i) {
+  return i < args.inputs.size() ? args.inputs[i] : nullptr;
+}
+
+} // namespace
+
+Status kernelMatMulNBits(const KernelArgs &args) {
+  const Step &step = args.step;
+  const std::string pre = stepPrefix(step);
+  if (args.inputs.size() < 4 || args.inputs.size() > 6)
+    return errorf(pre, "expected 4 to 6 operands, got ", args.inputs.size());
+  if (args.outputs.size() != 1)
+    return errorf(pre, "expected one result, got ", args.outputs.size());
+  const Tensor *input = operand(args, 0);
+  const Tensor *bias = operand(args, 5);
+  if (!input)
+    return errorf(pre, "input is required");
+  if (!isFloatStorage(input->dtype()) || input->rank() < 1)
+    return errorf(pre, "input must be an f32/f16/bf16 tensor of rank >= 1 (got ",
+                  input->describe(), ")");
+  const int64_t k = input->dim(-1);
+  quant::MatMulNBitsArgs a;
+  GPTQ_RT_TRY(checkWeight(step, operand(args, 1), operand(args, 2),
+                          operand(args, 3), operand(args, 4), k, a));
+  if (bias && (!isFloatStorage(bias->dtype()) || bias->rank() != 1 ||
+               bias->dim(0) != a.n))
+    return errorf(pre, "bias must be f32/f16/bf16 [", a.n, "] (got ",
+                  bias->describe(), ")");
+  Shape outShape(input->shape().begin(), input->shape().end() - 1);
+  int64_t m = 1;
+  for (int64_t d : outShape)
+    m *= d;
+  outShape.push_back(a.n);
+  Tensor out = Tensor::empty(input->dtype(), outShape);
+  std::vector<float> xBuf, biasBuf, outBuf;
+  a.m = m;
+  a.x = asFloat(*input, xBuf);
+  a.bias = bias ? asFloat(*bias, biasBuf) : nullptr;
+  float *o = out.dtype() == DType::F32 ? out.data<float>()
+                                       : (outBuf.resize(static_cast<size_t>(m * a.n)),
+                                          outBuf.data());
+  Status st = quant::matMulNBits(a, o);
+  if (!st)
+    return errorf(pre, st.message());
+  if (out.dtype() != DType::F32)
+    storeFloats(o, m * a.n, out);
+  args.outputs[0] = std::move(out);
+  return Status::ok();
+}
+
+Status kernelDequantize(const KernelArgs &args) {
+  const Step &step = args.step;
+  const std::string pre = stepPrefix(step);
+  if (args.inputs.size() < 3 || args.inputs.size() > 4)
+    return errorf(pre, "expected 3 or 4 operands, got ", args.inputs.size());
+  if (args.outputs.size() != 1)
+    return errorf(pre, "expected one result, got ", args.outputs.size());
+  if (!step.attrs.has("k"))
+    return errorf(pre, "missing attribute 'k' (rows of the dequantized weight)");
+  const int64_t k = step.attrs.getInt("k", -1);
+  if (k < 0)
+    return errorf(pre, "attribute 'k' must be non-negative (got ", k, ")");
+  quant::MatMulNBitsArgs a;
+  GPTQ_RT_TRY(checkWeight(step, operand(args, 0), operand(args, 1),
+                          operand(args, 2), operand(args, 3), k, a));
+  const DType dtype = operand(args, 1)->dtype();
+  Tensor out = Tensor::empty(dtype, {k, a.n});
+  std::vector<float> outBuf;
+  float *o = dtype == DType::F32 ? out.data<float>()
+                                 : (outBuf.resize(static_cast<size_t>(k * a.n)), outBuf.data());
+  Status st = quant::dequantizeNBits(a, o);
+  if (!st)
+    return errorf(pre, st.message());
+  if (dtype != DType::F32)
+    storeFloats(o, k * a.n, out);
+  args.outputs[0] = std::move(out);
+  return Status::ok();
+}
+
+} // namespace gptq::rt

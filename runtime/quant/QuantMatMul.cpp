@@ -1,0 +1,676 @@
+//===- QuantMatMul.cpp - fused low-bit matmul on raw arrays ---------------===//
+//
+// See QuantMatMul.h for the strategy. Vocabulary:
+//   position p    index in processing order: row order[p] of W (identity
+//                 unless act-order); groups are contiguous runs of positions
+//                 ("segments").
+//   words mode    bits in {2, 4, 8}, identity order, every segment starting
+//                 at a multiple of 32/bits rows: whole packed words are
+//                 unpacked with immediate shifts/masks. Field j of a word is
+//                 extracted as (word & (mask << bits*j)) = q * 2^(bits*j),
+//                 which converts to float exactly; the activation is
+//                 pre-scaled by 2^-(bits*j) (exact), so the product is x*q.
+//   rows mode     any bits and order: row p is extracted from its word with a
+//                 variable shift (and the next word for 3-bit straddles).
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/quant/QuantMatMul.h"
+
+#include "runtime/quant/Packing.h"
+#include "runtime/quant/QuantInternal.h"
+#include "runtime/quant/TaskPool.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define GPTQ_HAVE_X86 1
+#define GPTQ_AVX2 __attribute__((target("avx2,fma,f16c")))
+#else
+#define GPTQ_HAVE_X86 0
+#endif
+
+namespace gptq::rt::quant {
+namespace {
+
+constexpr int kFusedTile = 32;     // columns per tile, M <= 4
+constexpr int kGemmTile = 16;      // columns per tile, dequantize + GEMM
+constexpr int64_t kChunkRows = 256;// rows dequantized at a time (16 KiB)
+constexpr int kFusedMaxM = 4;
+
+/// Per-call description of the weight's groups and rows.
+struct Layout {
+  int bits = 4;
+  int vpw = 8; // values per word (0 for 3 bits)
+  uint32_t mask = 15;
+  int64_t k = 0, n = 0, groups = 1, packedRows = 0;
+  std::vector<int32_t> rowGroup; // [k], original order
+  bool sorted = true;            // rowGroup non-decreasing
+  bool wordsMode = false;
+  std::vector<int32_t> order;    // [k] position -> row (empty: identity)
+  std::vector<int64_t> segStart; // [S + 1] positions
+  std::vector<int32_t> segGroup; // [S]
+  struct RowLoc {
+    int32_t word, hiWord;
+    int32_t shift, hiShift; // hiShift = 32 (no contribution) unless straddle
+  };
+  std::vector<RowLoc> loc; // [k] by position (rows mode)
+
+  int64_t segments() const { return int64_t(segGroup.size()); }
+  int64_t rowAt(int64_t p) const { return order.empty() ? p : order[p]; }
+};
+
+Layout::RowLoc rowLoc(int64_t row, int bits) {
+  const int64_t bit = row * bits;
+  Layout::RowLoc l;
+  l.word = int32_t(bit >> 5);
+  l.shift = int32_t(bit & 31);
+  const bool straddle = l.shift + bits > 32;
+  l.hiWord = straddle ? l.word + 1 : l.word;
+  l.hiShift = straddle ? 32 - l.shift : 32;
+  return l;
+}
+
+Status buildGroups(const MatMulNBitsArgs &a, Layout &L) {
+  if (a.bits != 2 && a.bits != 3 && a.bits != 4 && a.bits != 8)
+    return errorf("bits must be 2, 3, 4 or 8 (got ", a.bits, ")");
+  if (a.groups < 1)
+    return errorf("need at least one group (got ", a.groups, ")");
+  if (a.scalesType != DType::F32 && a.scalesType != DType::F16 &&
+      a.scalesType != DType::BF16)
+    return errorf("scales must be f32, f16 or bf16 (got ",
+                  dtypeName(a.scalesType), ")");
+  L.bits = a.bits;
+  L.vpw = 32 % a.bits == 0 ? 32 / a.bits : 0;
+  L.mask = (1u << a.bits) - 1u;
+  L.k = a.k;
+  L.n = a.n;
+  L.groups = a.groups;
+  L.packedRows = packedRows(a.k, a.bits);
+  L.rowGroup.resize(static_cast<size_t>(a.k));
+  for (int64_t r = 0; r < a.k; ++r) {
+    int64_t g = a.gIdx ? int64_t(a.gIdx[r])
+                       : (a.groupSize > 0 ? r / a.groupSize : int64_t(0));
+    if (g < 0 || g >= a.groups) {
+      if (a.gIdx)
+        return errorf("g_idx[", r, "] = ", g, " is outside [0, ", a.groups,
+                      ")");
+      return errorf("row ", r, " falls in group ", g, " but there are only ",
+                    a.groups, " groups (group_size ", a.groupSize, ")");
+    }
+    L.rowGroup[r] = int32_t(g);
+    if (r > 0 && g < L.rowGroup[r - 1])
+      L.sorted = false;
+  }
+  return Status::ok();
+}
+
+/// Processing order and segments (for the fused path).
+void buildSegments(Layout &L) {
+  const int64_t k = L.k;
+  if (!L.sorted) {
+    // Stable counting sort of the rows by group.
+    std::vector<int64_t> start(static_cast<size_t>(L.groups + 1), 0);
+    for (int64_t r = 0; r < k; ++r)
+      ++start[L.rowGroup[r] + 1];
+    for (int64_t g = 0; g < L.groups; ++g)
+      start[g + 1] += start[g];
+    L.order.resize(static_cast<size_t>(k));
+    for (int64_t r = 0; r < k; ++r)
+      L.order[start[L.rowGroup[r]]++] = int32_t(r);
+  }
+  L.segStart.clear();
+  L.segGroup.clear();
+  for (int64_t p = 0; p < k; ++p) {
+    int32_t g = L.rowGroup[L.rowAt(p)];
+    if (L.segGroup.empty() || g != L.segGroup.back()) {
+      L.segStart.push_back(p);
+      L.segGroup.push_back(g);
+    }
+  }
+  L.segStart.push_back(k);
+  L.wordsMode = L.sorted && L.vpw != 0;
+  for (size_t s = 1; L.wordsMode && s + 1 < L.segStart.size(); ++s)
+    L.wordsMode = L.segStart[s] % L.vpw == 0;
+  if (!L.wordsMode) {
+    L.loc.resize(static_cast<size_t>(k));
+    for (int64_t p = 0; p < k; ++p)
+      L.loc[p] = rowLoc(L.rowAt(p), L.bits);
+  }
+}
+
+float loadScale(const void *s, DType t, int64_t i) {
+  switch (t) {
+  case DType::F16: return halfToFloat(static_cast<const uint16_t *>(s)[i]);
+  case DType::BF16: return bf16ToFloat(static_cast<const uint16_t *>(s)[i]);
+  default: return static_cast<const float *>(s)[i];
+  }
+}
+
+int32_t zeroAt(const int32_t *qzeros, int64_t zcols, int bits, int64_t g,
+               int64_t col) {
+  const uint32_t *row = reinterpret_cast<const uint32_t *>(qzeros) + g * zcols;
+  const int64_t bit = col * bits;
+  const int shift = int(bit & 31);
+  uint32_t v = row[bit >> 5] >> shift;
+  if (shift + bits > 32)
+    v |= row[(bit >> 5) + 1] << (32 - shift);
+  return int32_t(v & ((1u << bits) - 1u));
+}
+
+/// Scales and zero points of columns [n0, n0 + width) for every group,
+/// [groups][ld], padded with zeros up to ld.
+void tileParams(const MatMulNBitsArgs &a, int64_t n0, int64_t width, int ld,
+                std::vector<float> &s, std::vector<int32_t> &z) {
+  s.assign(static_cast<size_t>(a.groups * ld), 0.0f);
+  z.assign(static_cast<size_t>(a.groups * ld), 0);
+  const int64_t zcols = packedZeroCols(a.n, a.bits);
+  for (int64_t g = 0; g < a.groups; ++g) {
+    for (int64_t j = 0; j < width; ++j) {
+      s[g * ld + j] = loadScale(a.scales, a.scalesType, g * a.n + n0 + j);
+      z[g * ld + j] = zeroAt(a.qzeros, zcols, a.bits, g, n0 + j);
+    }
+  }
+}
+
+/// The packed words of columns [n0, n0 + width): in place when the tile is
+/// full, else gathered into `buf` ([packedRows][ld], zero padded).
+const int32_t *tileWords(const MatMulNBitsArgs &a, const Layout &L, int64_t n0,
+                         int64_t width, int ld, std::vector<int32_t> &buf,
+                         int64_t &ldq) {
+  if (width == ld) {
+    ldq = a.n;
+    return a.qweight + n0;
+  }
+  buf.assign(static_cast<size_t>(L.packedRows * ld), 0);
+  for (int64_t r = 0; r < L.packedRows; ++r)
+    std::memcpy(buf.data() + r * ld, a.qweight + r * a.n + n0,
+                sizeof(int32_t) * width);
+  ldq = ld;
+  return buf.data();
+}
+
+/// Dequantizes rows [k0, k1) (original order) of a tile into buf[k - k0][ld].
+void dequantRowsPortable(const int32_t *qw, int64_t ldq, const Layout &L,
+                         int64_t k0, int64_t k1, const float *s,
+                         const int32_t *z, int ld, float *buf) {
+  const uint32_t *q = reinterpret_cast<const uint32_t *>(qw);
+  for (int64_t r = k0; r < k1; ++r) {
+    const Layout::RowLoc l = rowLoc(r, L.bits);
+    const uint32_t *lo = q + l.word * ldq, *hi = q + l.hiWord * ldq;
+    const int64_t g = L.rowGroup[r];
+    float *o = buf + (r - k0) * ld;
+    for (int j = 0; j < ld; ++j) {
+      uint32_t v = lo[j] >> l.shift;
+      if (l.hiShift < 32)
+        v |= hi[j] << l.hiShift;
+      o[j] = float(int32_t(v & L.mask) - z[g * ld + j]) * s[g * ld + j];
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// AVX2 kernels.
+//===----------------------------------------------------------------------===//
+
+#if GPTQ_HAVE_X86
+
+/// Words mode: MR activation rows x (8 NV) columns over all segments.
+/// xs: pre-scaled activations [MR][ldx] (ldx >= packedRows * vpw, padded
+/// with zeros); xsum: [MR][ldsum] sums of the unscaled activations per
+/// segment; s, z: [groups][ldp]; fin: [MR][ldf] accumulated outputs.
+template <int BITS, int MR, int NV>
+GPTQ_AVX2 void fusedWords(const int32_t *qw, int64_t ldq, const Layout &L,
+                          const float *xs, int64_t ldx, const float *xsum,
+                          int64_t ldsum, const float *s, const float *z,
+                          int64_t ldp, float *fin, int64_t ldf) {
+  constexpr int VPW = 32 / BITS;
+  constexpr uint32_t MASK = (1u << BITS) - 1u;
+  const int64_t segs = L.segments();
+  for (int64_t sg = 0; sg < segs; ++sg) {
+    const int64_t w0 = L.segStart[sg] / VPW;
+    const int64_t w1 = (L.segStart[sg + 1] + VPW - 1) / VPW;
+    __m256 acc[MR][NV];
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v)
+        acc[m][v] = _mm256_setzero_ps();
+    for (int64_t w = w0; w < w1; ++w) {
+      const int32_t *row = qw + w * ldq;
+      __m256i pk[NV];
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v)
+        pk[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(row + 8 * v));
+      const float *xr = xs + w * VPW;
+#pragma GCC unroll 16
+      for (int j = 0; j < VPW; ++j) {
+        __m256 xb[MR];
+#pragma GCC unroll 8
+        for (int m = 0; m < MR; ++m)
+          xb[m] = _mm256_broadcast_ss(xr + m * ldx + j);
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) {
+          __m256i f;
+          if (j == VPW - 1)
+            f = _mm256_srli_epi32(pk[v], 32 - BITS);
+          else
+            f = _mm256_and_si256(pk[v], _mm256_set1_epi32(int(MASK << (BITS * j))));
+          const __m256 wf = _mm256_cvtepi32_ps(f);
+#pragma GCC unroll 8
+          for (int m = 0; m < MR; ++m)
+            acc[m][v] = _mm256_fmadd_ps(xb[m], wf, acc[m][v]);
+        }
+      }
+    }
+    const int64_t g = L.segGroup[sg];
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m) {
+      const __m256 xsb = _mm256_broadcast_ss(xsum + m * ldsum + sg);
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) {
+        const __m256 sv = _mm256_loadu_ps(s + g * ldp + 8 * v);
+        const __m256 zv = _mm256_loadu_ps(z + g * ldp + 8 * v);
+        const __m256 t = _mm256_fnmadd_ps(zv, xsb, acc[m][v]);
+        float *f = fin + m * ldf + 8 * v;
+        _mm256_storeu_ps(f, _mm256_fmadd_ps(sv, t, _mm256_loadu_ps(f)));
+      }
+    }
+  }
+}
+
+/// Rows mode: as fusedWords, but position p is row order[p], extracted with
+/// a variable shift; xs is [MR][ldx] in position order, unscaled.
+template <int BITS, int MR, int NV>
+GPTQ_AVX2 void fusedRows(const int32_t *qw, int64_t ldq, const Layout &L,
+                         const float *xs, int64_t ldx, const float *xsum,
+                         int64_t ldsum, const float *s, const float *z,
+                         int64_t ldp, float *fin, int64_t ldf) {
+  const __m256i mask = _mm256_set1_epi32(int((1u << BITS) - 1u));
+  const int64_t segs = L.segments();
+  for (int64_t sg = 0; sg < segs; ++sg) {
+    __m256 acc[MR][NV];
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v)
+        acc[m][v] = _mm256_setzero_ps();
+    for (int64_t p = L.segStart[sg]; p < L.segStart[sg + 1]; ++p) {
+      const Layout::RowLoc &l = L.loc[p];
+      const int32_t *lo = qw + int64_t(l.word) * ldq;
+      const __m128i sh = _mm_cvtsi32_si128(l.shift);
+      __m256 xb[MR];
+#pragma GCC unroll 8
+      for (int m = 0; m < MR; ++m)
+        xb[m] = _mm256_broadcast_ss(xs + m * ldx + p);
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) {
+        __m256i f = _mm256_srl_epi32(
+            _mm256_loadu_si256(reinterpret_cast<const __m256i *>(lo + 8 * v)), sh);
+        if (BITS == 3) {
+          const int32_t *hi = qw + int64_t(l.hiWord) * ldq;
+          f = _mm256_or_si256(
+              f, _mm256_sll_epi32(_mm256_loadu_si256(
+                                      reinterpret_cast<const __m256i *>(hi + 8 * v)),
+                                  _mm_cvtsi32_si128(l.hiShift)));
+        }
+        const __m256 wf = _mm256_cvtepi32_ps(_mm256_and_si256(f, mask));
+#pragma GCC unroll 8
+        for (int m = 0; m < MR; ++m)
+          acc[m][v] = _mm256_fmadd_ps(xb[m], wf, acc[m][v]);
+      }
+    }
+    const int64_t g = L.segGroup[sg];
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m) {
+      const __m256 xsb = _mm256_broadcast_ss(xsum + m * ldsum + sg);
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) {
+        const __m256 sv = _mm256_loadu_ps(s + g * ldp + 8 * v);
+        const __m256 zv = _mm256_loadu_ps(z + g * ldp + 8 * v);
+        const __m256 t = _mm256_fnmadd_ps(zv, xsb, acc[m][v]);
+        float *f = fin + m * ldf + 8 * v;
+        _mm256_storeu_ps(f, _mm256_fmadd_ps(sv, t, _mm256_loadu_ps(f)));
+      }
+    }
+  }
+}
+
+/// Dequantizes rows [k0, k1) of a 16-column tile into buf[k - k0][16].
+template <int BITS>
+GPTQ_AVX2 void dequantRowsAvx2(const int32_t *qw, int64_t ldq, const Layout &L,
+                               int64_t k0, int64_t k1, const float *s,
+                               const int32_t *z, float *buf) {
+  const __m256i mask = _mm256_set1_epi32(int((1u << BITS) - 1u));
+  for (int64_t r = k0; r < k1; ++r) {
+    const int64_t bit = r * BITS;
+    const int32_t *lo = qw + (bit >> 5) * ldq;
+    const int shift = int(bit & 31);
+    const __m128i sh = _mm_cvtsi32_si128(shift);
+    __m256i f0 = _mm256_srl_epi32(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(lo)), sh);
+    __m256i f1 = _mm256_srl_epi32(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(lo + 8)), sh);
+    if (BITS == 3 && shift + BITS > 32) {
+      const int32_t *hi = lo + ldq;
+      const __m128i hs = _mm_cvtsi32_si128(32 - shift);
+      f0 = _mm256_or_si256(f0, _mm256_sll_epi32(_mm256_loadu_si256(
+                                   reinterpret_cast<const __m256i *>(hi)), hs));
+      f1 = _mm256_or_si256(f1, _mm256_sll_epi32(_mm256_loadu_si256(
+                                   reinterpret_cast<const __m256i *>(hi + 8)), hs));
+    }
+    const int64_t g = L.rowGroup[r];
+    const int32_t *zg = z + g * kGemmTile;
+    const float *sg = s + g * kGemmTile;
+    f0 = _mm256_sub_epi32(_mm256_and_si256(f0, mask),
+                          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(zg)));
+    f1 = _mm256_sub_epi32(_mm256_and_si256(f1, mask),
+                          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(zg + 8)));
+    float *o = buf + (r - k0) * kGemmTile;
+    _mm256_storeu_ps(o, _mm256_mul_ps(_mm256_cvtepi32_ps(f0), _mm256_loadu_ps(sg)));
+    _mm256_storeu_ps(o + 8, _mm256_mul_ps(_mm256_cvtepi32_ps(f1),
+                                          _mm256_loadu_ps(sg + 8)));
+  }
+}
+
+/// c[MR][16] (+)= x[MR rows, ld ldx][kc] @ buf[kc][16].
+template <int MR>
+GPTQ_AVX2 void microGemm(const float *x, int64_t ldx, const float *buf,
+                         int64_t kc, float *c, int64_t ldc, bool init) {
+  __m256 acc[MR][2];
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m) {
+    if (init) {
+      acc[m][0] = _mm256_setzero_ps();
+      acc[m][1] = _mm256_setzero_ps();
+    } else {
+      acc[m][0] = _mm256_loadu_ps(c + m * ldc);
+      acc[m][1] = _mm256_loadu_ps(c + m * ldc + 8);
+    }
+  }
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    const __m256 b0 = _mm256_loadu_ps(buf + kk * kGemmTile);
+    const __m256 b1 = _mm256_loadu_ps(buf + kk * kGemmTile + 8);
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m) {
+      const __m256 a = _mm256_broadcast_ss(x + m * ldx + kk);
+      acc[m][0] = _mm256_fmadd_ps(a, b0, acc[m][0]);
+      acc[m][1] = _mm256_fmadd_ps(a, b1, acc[m][1]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m) {
+    _mm256_storeu_ps(c + m * ldc, acc[m][0]);
+    _mm256_storeu_ps(c + m * ldc + 8, acc[m][1]);
+  }
+}
+
+using FusedFn = void (*)(const int32_t *, int64_t, const Layout &, const float *,
+                         int64_t, const float *, int64_t, const float *,
+                         const float *, int64_t, float *, int64_t);
+
+template <int BITS, int MR> FusedFn pickFused(bool words) {
+  constexpr int NV = MR <= 2 ? 4 : 2;
+  if constexpr (BITS != 3)
+    if (words)
+      return &fusedWords<BITS, MR, NV>;
+  return &fusedRows<BITS, MR, NV>;
+}
+
+template <int BITS> FusedFn pickFusedM(bool words, int64_t mr) {
+  switch (mr) {
+  case 1: return pickFused<BITS, 1>(words);
+  case 2: return pickFused<BITS, 2>(words);
+  case 3: return pickFused<BITS, 3>(words);
+  default: return pickFused<BITS, 4>(words);
+  }
+}
+
+FusedFn pickFusedKernel(int bits, bool words, int64_t mr) {
+  switch (bits) {
+  case 2: return pickFusedM<2>(words, mr);
+  case 3: return pickFusedM<3>(words, mr);
+  case 4: return pickFusedM<4>(words, mr);
+  default: return pickFusedM<8>(words, mr);
+  }
+}
+
+using DequantFn = void (*)(const int32_t *, int64_t, const Layout &, int64_t,
+                           int64_t, const float *, const int32_t *, float *);
+DequantFn pickDequant(int bits) {
+  switch (bits) {
+  case 2: return &dequantRowsAvx2<2>;
+  case 3: return &dequantRowsAvx2<3>;
+  case 4: return &dequantRowsAvx2<4>;
+  default: return &dequantRowsAvx2<8>;
+  }
+}
+
+using GemmFn = void (*)(const float *, int64_t, const float *, int64_t, float *,
+                        int64_t, bool);
+constexpr int kGemmRows = 6;
+GemmFn pickGemm(int64_t mr) {
+  switch (mr) {
+  case 1: return &microGemm<1>;
+  case 2: return &microGemm<2>;
+  case 3: return &microGemm<3>;
+  case 4: return &microGemm<4>;
+  case 5: return &microGemm<5>;
+  default: return &microGemm<6>;
+  }
+}
+
+#endif // GPTQ_HAVE_X86
+
+//===----------------------------------------------------------------------===//
+// Drivers.
+//===----------------------------------------------------------------------===//
+
+/// Splits `tiles` column tiles into tasks for `threads` threads.
+int64_t tilesPerTask(int64_t tiles, int threads) {
+  if (threads <= 1)
+    return tiles;
+  return std::max<int64_t>(1, tiles / (int64_t(threads) * 4));
+}
+
+int threadsFor(const MatMulNBitsArgs &a, double work) {
+  int t = a.threads > 0 ? a.threads : quantThreads();
+  return work < double(1 << 18) ? 1 : t;
+}
+
+void writeOutputs(const MatMulNBitsArgs &a, const float *tile, int64_t ld,
+                  int64_t rows, int64_t m0, int64_t n0, int64_t width,
+                  float *out) {
+  for (int64_t m = 0; m < rows; ++m) {
+    float *o = out + (m0 + m) * a.n + n0;
+    const float *t = tile + m * ld;
+    if (a.bias)
+      for (int64_t j = 0; j < width; ++j)
+        o[j] = t[j] + a.bias[n0 + j];
+    else
+      std::memcpy(o, t, sizeof(float) * width);
+  }
+}
+
+/// Dequantize + micro-GEMM (any M; the portable path and M > 4 on AVX2).
+void gemmPath(const MatMulNBitsArgs &a, const Layout &L, bool avx2,
+              float *out) {
+  const int64_t tiles = (a.n + kGemmTile - 1) / kGemmTile;
+  const int threads = threadsFor(a, double(a.m) * double(a.k) * double(a.n));
+  const int64_t per = tilesPerTask(tiles, threads);
+  const int64_t tasks = (tiles + per - 1) / per;
+  runTasks(tasks, threads, [&](int64_t task) {
+    std::vector<float> s, buf(static_cast<size_t>(kChunkRows * kGemmTile)),
+        c(static_cast<size_t>(a.m * kGemmTile));
+    std::vector<int32_t> z, words;
+    for (int64_t t = task * per; t < std::min(tiles, (task + 1) * per); ++t) {
+      const int64_t n0 = t * kGemmTile;
+      const int64_t width = std::min<int64_t>(kGemmTile, a.n - n0);
+      tileParams(a, n0, width, kGemmTile, s, z);
+      int64_t ldq;
+      const int32_t *qw = tileWords(a, L, n0, width, kGemmTile, words, ldq);
+      for (int64_t k0 = 0; k0 < a.k; k0 += kChunkRows) {
+        const int64_t k1 = std::min(a.k, k0 + kChunkRows);
+#if GPTQ_HAVE_X86
+        if (avx2) {
+          pickDequant(a.bits)(qw, ldq, L, k0, k1, s.data(), z.data(),
+                              buf.data());
+          for (int64_t m0 = 0; m0 < a.m; m0 += kGemmRows) {
+            const int64_t mr = std::min<int64_t>(kGemmRows, a.m - m0);
+            pickGemm(mr)(a.x + m0 * a.k + k0, a.k, buf.data(), k1 - k0,
+                         c.data() + m0 * kGemmTile, kGemmTile, k0 == 0);
+          }
+          continue;
+        }
+#endif
+        dequantRowsPortable(qw, ldq, L, k0, k1, s.data(), z.data(), kGemmTile,
+                            buf.data());
+        if (k0 == 0)
+          std::fill(c.begin(), c.end(), 0.0f);
+        for (int64_t m = 0; m < a.m; ++m) {
+          const float *xr = a.x + m * a.k + k0;
+          float *cr = c.data() + m * kGemmTile;
+          for (int64_t kk = 0; kk < k1 - k0; ++kk) {
+            const float xv = xr[kk];
+            const float *b = buf.data() + kk * kGemmTile;
+            for (int j = 0; j < kGemmTile; ++j)
+              cr[j] += xv * b[j];
+          }
+        }
+      }
+      writeOutputs(a, c.data(), kGemmTile, a.m, 0, n0, width, out);
+    }
+  });
+}
+
+#if GPTQ_HAVE_X86
+/// Fused path for M <= 4 on AVX2.
+void fusedPath(const MatMulNBitsArgs &a, Layout &L, float *out) {
+  buildSegments(L);
+  const int64_t m = a.m, k = a.k;
+  const int64_t segs = L.segments();
+  // Activations in processing order (words mode: pre-scaled, padded to
+  // whole words) and their sums per segment.
+  const int64_t ldx = L.wordsMode ? L.packedRows * L.vpw : k;
+  std::vector<float> xs(static_cast<size_t>(m * ldx), 0.0f), xsum(static_cast<size_t>(m * segs), 0.0f);
+  for (int64_t r = 0; r < m; ++r) {
+    const float *x = a.x + r * k;
+    float *o = xs.data() + r * ldx;
+    if (L.wordsMode) {
+      // Field j < vpw - 1 is read as q * 2^(bits j); the last one is shifted
+      // down. Scaling by a power of two is exact.
+      float factor[32];
+      for (int j = 0; j < L.vpw; ++j)
+        factor[j] = j == L.vpw - 1 ? 1.0f : std::ldexp(1.0f, -L.bits * j);
+      for (int64_t p = 0; p < k; ++p)
+        o[p] = x[p] * factor[p % L.vpw];
+    } else {
+      for (int64_t p = 0; p < k; ++p)
+        o[p] = x[L.rowAt(p)];
+    }
+    for (int64_t sg = 0; sg < segs; ++sg) {
+      double sum = 0;
+      for (int64_t p = L.segStart[sg]; p < L.segStart[sg + 1]; ++p)
+        sum += double(x[L.rowAt(p)]);
+      xsum[r * segs + sg] = float(sum);
+    }
+  }
+  const FusedFn fn = pickFusedKernel(a.bits, L.wordsMode, m);
+  const int halves = m <= 2 ? 1 : 2; // MR 3-4 run 16 columns at a time
+  const int64_t tiles = (a.n + kFusedTile - 1) / kFusedTile;
+  const int threads = threadsFor(a, double(m) * double(k) * double(a.n));
+  const int64_t per = tilesPerTask(tiles, threads);
+  const int64_t tasks = (tiles + per - 1) / per;
+  runTasks(tasks, threads, [&](int64_t task) {
+    std::vector<float> s, zf, fin(static_cast<size_t>(kFusedMaxM * kFusedTile));
+    std::vector<int32_t> z, words;
+    for (int64_t t = task * per; t < std::min(tiles, (task + 1) * per); ++t) {
+      const int64_t n0 = t * kFusedTile;
+      const int64_t width = std::min<int64_t>(kFusedTile, a.n - n0);
+      tileParams(a, n0, width, kFusedTile, s, z);
+      zf.assign(z.begin(), z.end());
+      int64_t ldq;
+      const int32_t *qw = tileWords(a, L, n0, width, kFusedTile, words, ldq);
+      std::fill(fin.begin(), fin.end(), 0.0f);
+      for (int h = 0; h < halves; ++h) {
+        const int off = h * (kFusedTile / halves);
+        fn(qw + off, ldq, L, xs.data(), ldx, xsum.data(), segs, s.data() + off,
+           zf.data() + off, kFusedTile, fin.data() + off, kFusedTile);
+      }
+      writeOutputs(a, fin.data(), kFusedTile, m, 0, n0, width, out);
+    }
+  });
+}
+#endif
+
+} // namespace
+
+Status matMulNBits(const MatMulNBitsArgs &a, float *out) {
+  if (a.m < 0 || a.k < 0 || a.n < 0)
+    return errorf("negative dimension (M ", a.m, ", K ", a.k, ", N ", a.n, ")");
+  Layout L;
+  GPTQ_RT_TRY(buildGroups(a, L));
+  if (a.m == 0 || a.n == 0)
+    return Status::ok();
+  if (a.k == 0) {
+    for (int64_t m = 0; m < a.m; ++m)
+      for (int64_t j = 0; j < a.n; ++j)
+        out[m * a.n + j] = a.bias ? a.bias[j] : 0.0f;
+    return Status::ok();
+  }
+  const bool avx2 = useAvx2();
+#if GPTQ_HAVE_X86
+  if (avx2 && a.m <= kFusedMaxM) {
+    fusedPath(a, L, out);
+    return Status::ok();
+  }
+#endif
+  gemmPath(a, L, avx2, out);
+  return Status::ok();
+}
+
+Status dequantizeNBits(const MatMulNBitsArgs &a, float *out) {
+  if (a.k < 0 || a.n < 0)
+    return errorf("negative dimension (K ", a.k, ", N ", a.n, ")");
+  Layout L;
+  GPTQ_RT_TRY(buildGroups(a, L));
+  if (a.k == 0 || a.n == 0)
+    return Status::ok();
+  const int64_t tiles = (a.n + kGemmTile - 1) / kGemmTile;
+  const int threads = threadsFor(a, double(a.k) * double(a.n));
+  const int64_t per = tilesPerTask(tiles, threads);
+  const int64_t tasks = (tiles + per - 1) / per;
+  const bool avx2 = useAvx2();
+  runTasks(tasks, threads, [&](int64_t task) {
+    std::vector<float> s, buf(static_cast<size_t>(kChunkRows * kGemmTile));
+    std::vector<int32_t> z, words;
+    for (int64_t t = task * per; t < std::min(tiles, (task + 1) * per); ++t) {
+      const int64_t n0 = t * kGemmTile;
+      const int64_t width = std::min<int64_t>(kGemmTile, a.n - n0);
+      tileParams(a, n0, width, kGemmTile, s, z);
+      int64_t ldq;
+      const int32_t *qw = tileWords(a, L, n0, width, kGemmTile, words, ldq);
+      for (int64_t k0 = 0; k0 < a.k; k0 += kChunkRows) {
+        const int64_t k1 = std::min(a.k, k0 + kChunkRows);
+#if GPTQ_HAVE_X86
+        if (avx2)
+          pickDequant(a.bits)(qw, ldq, L, k0, k1, s.data(), z.data(),
+                              buf.data());
+        else
+#endif
+          dequantRowsPortable(qw, ldq, L, k0, k1, s.data(), z.data(),
+                              kGemmTile, buf.data());
+        for (int64_t r = k0; r < k1; ++r)
+          std::memcpy(out + r * a.n + n0, buf.data() + (r - k0) * kGemmTile,
+                      sizeof(float) * width);
+      }
+    }
+  });
+  return Status::ok();
+}
+
+} // namespace gptq::rt::quant

@@ -1,0 +1,191 @@
+//===- gptq-run.cpp - run, evaluate and generate with a model ---*- C++ -*-===//
+//
+//   gptq-run model.(onnx|mlir|mlirbc) --input NAME=file.npy ... --output-dir out/
+//   gptq-run model --eval-ppl tokens.npy --seq-len 256 [--batch 16]
+//   gptq-run model --generate 32 --prompt-ids 1,403
+//
+// Executes on the CPU runtime (the reference backend).
+//
+//===----------------------------------------------------------------------===//
+
+#include "gptq/Exec/ModelRunner.h"
+#include "gptq/InitAll.h"
+#include "gptq/Support/ToolSupport.h"
+
+#include "runtime/Npy.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+
+#include <chrono>
+#include <cinttypes>
+
+using namespace mlir;
+namespace cl = llvm::cl;
+namespace rt = gptq::rt;
+
+static cl::OptionCategory category("gptq-run options");
+static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.onnx|.mlir|.mlirbc>"),
+                                      cl::Required, cl::cat(category));
+static cl::list<std::string> inputs("input", cl::desc("Bind a graph input: NAME=file.npy (repeatable)"),
+                                    cl::value_desc("name=file.npy"), cl::cat(category));
+static cl::opt<std::string> outputDir("output-dir",
+                                      cl::desc("Write every graph output as <name>.npy here"),
+                                      cl::value_desc("dir"), cl::cat(category));
+static cl::opt<std::string> evalPpl("eval-ppl",
+                                    cl::desc("Perplexity of a language model over a token file (.npy, flat or [rows, seq])"),
+                                    cl::value_desc("tokens.npy"), cl::cat(category));
+static cl::opt<int64_t> seqLen("seq-len", cl::desc("Window length for --eval-ppl (default: row length of a 2-D file, else 256)"),
+                               cl::init(0), cl::cat(category));
+static cl::opt<int64_t> batch("batch", cl::desc("Windows per forward pass for --eval-ppl"),
+                              cl::init(8), cl::cat(category));
+static cl::opt<int64_t> maxWindows("max-windows", cl::desc("Evaluate at most this many windows (0: all)"),
+                                   cl::init(0), cl::cat(category));
+static cl::opt<int64_t> generate("generate", cl::desc("Greedily decode N tokens"),
+                                 cl::init(0), cl::cat(category));
+static cl::opt<std::string> promptIds("prompt-ids", cl::desc("Comma-separated prompt token ids for --generate"),
+                                      cl::init("1"), cl::cat(category));
+static cl::list<std::string> inputShapes("input-shape", cl::desc("Pin an ONNX input shape (NAME=DxD...)"),
+                                         cl::cat(category));
+static cl::opt<bool> checkFinite("check-finite",
+                                 cl::desc("Fail naming the op that first produces NaN/Inf"),
+                                 cl::cat(category));
+static cl::opt<int> threads("threads", cl::desc("Threads for kernels and BLAS (0: default)"),
+                            cl::init(0), cl::cat(category));
+static cl::opt<std::string> device("device", cl::desc("Execution device: cpu (default) or cuda"),
+                                   cl::init("cpu"), cl::cat(category));
+
+static int fail(const std::string &msg) {
+  llvm::errs() << "gptq-run: error: " << msg << "\n";
+  return 1;
+}
+
+/// A file name for an output: the graph output name with path separators and
+/// other unsafe characters replaced.
+static std::string fileNameFor(const std::string &name) {
+  std::string out;
+  for (char c : name)
+    out.push_back(std::isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.'
+                      ? c
+                      : '_');
+  if (out.empty() || out[0] == '.')
+    out.insert(out.begin(), '_');
+  return out;
+}
+
+static bool parseIds(const std::string &text, std::vector<int64_t> &ids,
+                     std::string &error) {
+  llvm::SmallVector<llvm::StringRef> parts;
+  llvm::StringRef(text).split(parts, ',', -1, false);
+  for (llvm::StringRef p : parts) {
+    int64_t v;
+    if (p.trim().getAsInteger(10, v) || v < 0) {
+      error = "--prompt-ids: '" + p.str() + "' is not a token id";
+      return false;
+    }
+    ids.push_back(v);
+  }
+  if (ids.empty()) {
+    error = "--prompt-ids is empty";
+    return false;
+  }
+  return true;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv, "gptq-mlir model runner\n");
+
+  int modes = (!evalPpl.empty()) + (generate > 0) + (!outputDir.empty() || !inputs.empty());
+  if (modes != 1)
+    return fail("choose one of: --input ... --output-dir DIR, --eval-ppl FILE, --generate N");
+  if (device != "cpu" && device != "cuda")
+    return fail("--device must be cpu or cuda, got '" + device + "'");
+
+  DialectRegistry registry;
+  gptq::registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  gptq::ToolDiagnostics diagnostics(&context, "gptq-run");
+
+  std::vector<std::string> shapes(inputShapes.begin(), inputShapes.end());
+  OwningOpRef<ModuleOp> module = gptq::loadModel(&context, modelPath, shapes);
+  if (!module)
+    return 1;
+  gptq::RunnerOptions options;
+  options.checkFinite = checkFinite;
+  options.numThreads = threads;
+  options.device = device;
+  auto runner = gptq::ModelRunner::create(*module, options);
+  if (!runner)
+    return 1;
+
+  if (!evalPpl.empty()) {
+    auto tokens = rt::readNpy(evalPpl);
+    if (!tokens)
+      return fail(tokens.status().message());
+    gptq::PerplexityOptions po;
+    po.seqLen = seqLen;
+    po.batch = batch;
+    po.maxWindows = maxWindows;
+    auto t0 = std::chrono::steady_clock::now();
+    auto result = runner->perplexity(*tokens, po);
+    if (!result)
+      return fail(result.status().message());
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    llvm::outs() << llvm::format("perplexity %.4f  (mean NLL %.5f over %" PRId64
+                                 " scored tokens, %" PRId64 " windows of %" PRId64
+                                 ", %.2f s)\n",
+                                 result->perplexity, result->meanNll,
+                                 result->scoredTokens, result->windows,
+                                 result->seqLen, secs);
+    return 0;
+  }
+
+  if (generate > 0) {
+    std::vector<int64_t> ids;
+    std::string error;
+    if (!parseIds(promptIds, ids, error))
+      return fail(error);
+    auto out = runner->greedyGenerate(ids, generate);
+    if (!out)
+      return fail(out.status().message());
+    for (size_t i = 0; i < out->size(); ++i)
+      llvm::outs() << (i ? "," : "") << (*out)[i];
+    llvm::outs() << "\n";
+    return 0;
+  }
+
+  rt::NamedTensors feeds;
+  for (const std::string &spec : inputs) {
+    size_t eq = spec.rfind('=');
+    if (eq == std::string::npos || eq == 0)
+      return fail("--input '" + spec + "' is not NAME=file.npy");
+    auto t = rt::readNpy(spec.substr(eq + 1));
+    if (!t)
+      return fail(t.status().message());
+    feeds[spec.substr(0, eq)] = t.take();
+  }
+  rt::NamedTensors outputs;
+  if (auto st = runner->run(feeds, outputs); !st)
+    return fail(st.message());
+  if (outputDir.empty()) {
+    for (auto &[name, t] : outputs)
+      llvm::outs() << name << ": " << t.describe() << "\n";
+    return 0;
+  }
+  if (auto ec = llvm::sys::fs::create_directories(outputDir))
+    return fail("cannot create '" + outputDir + "': " + ec.message());
+  for (auto &[name, t] : outputs) {
+    llvm::SmallString<256> path(outputDir);
+    llvm::sys::path::append(path, fileNameFor(name) + ".npy");
+    if (auto st = rt::writeNpy(std::string(path), t); !st)
+      return fail(st.message());
+    llvm::outs() << name << ": " << t.describe() << " -> " << path << "\n";
+  }
+  return 0;
+}
