@@ -76,7 +76,7 @@ struct GPTQQuantizePass
              << " values; token ids must be integers";
     if (nsamples <= 0)
       return emitError(module.getLoc()) << "nsamples must be positive, got "
-                                        << nsamples;
+                                        << (int64_t)nsamples;
     if (tokens->rank() == 2) {
       seq = seqlen > 0 ? seqlen : tokens->dim(1);
       if (seq > tokens->dim(1))
@@ -86,7 +86,7 @@ struct GPTQQuantizePass
       if (tokens->dim(0) < nsamples)
         return emitError(module.getLoc())
                << "calibration file '" << calibration << "' has "
-               << tokens->dim(0) << " rows, fewer than nsamples = " << nsamples;
+               << tokens->dim(0) << " rows, fewer than nsamples = " << (int64_t)nsamples;
       for (int64_t r = 0; r < nsamples; ++r)
         for (int64_t t = 0; t < seq; ++t)
           ids.push_back(tokens->getInt(r * tokens->dim(1) + t));

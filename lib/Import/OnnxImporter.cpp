@@ -584,7 +584,8 @@ OwningOpRef<ModuleOp> Importer::importModel(onnx::ModelProto &model) {
                                : node.name();
     Location loc = NameLoc::get(b.getStringAttr(nodeName),
                                 FileLineColLoc::get(ctx, file, index + 1, 0));
-    NodeContext nc(*this, node, domain.empty() ? "ai.onnx" : domain,
+    NodeContext nc(*this, node,
+                   domain.empty() ? StringRef("ai.onnx") : StringRef(domain),
                    opsets[domain], loc);
     for (int i = 0; i < node.input_size(); ++i) {
       if (!node.input(i).empty() && !values.count(node.input(i))) {

@@ -343,12 +343,20 @@ void processBlockPanel(const BlockState &st, int64_t b0, int64_t b1,
   const int64_t n = st.n, k = st.k;
   std::vector<float> lossAcc(static_cast<size_t>(c1 - c0), 0.0f);
   std::vector<float> scratch;
+  // Groups starting in this block take their parameters from the weights as
+  // they are when the block starts: updated by the earlier blocks' errors but
+  // not yet by this block's own (as the reference implementation does; the
+  // clipping this implies at the group's later rows is what makes low-bit
+  // GPTQ beat round-to-nearest by a wide margin).
+  if (st.findInLoop)
+    for (int64_t i = b0; i < b1; ++i)
+      if (i % st.groupSize == 0) {
+        const int64_t g = i / st.groupSize;
+        st.quant->findParams(st.w + i * n, std::min(st.groupSize, k - i), n,
+                             c0, c1, st.scale + g * n, st.zero + g * n,
+                             scratch);
+      }
   for (int64_t i = b0; i < b1; ++i) {
-    if (st.findInLoop && i % st.groupSize == 0) {
-      const int64_t g = i / st.groupSize;
-      st.quant->findParams(st.w + i * n, std::min(st.groupSize, k - i), n, c0,
-                           c1, st.scale + g * n, st.zero + g * n, scratch);
-    }
     const int64_t g = st.paramGroup[i];
     const float *s = st.scale + g * n;
     const int32_t *z = st.zero + g * n;

@@ -53,7 +53,7 @@ static cl::list<std::string> inputShapes("input-shape", cl::desc("Pin an ONNX in
 static cl::opt<bool> checkFinite("check-finite",
                                  cl::desc("Fail naming the op that first produces NaN/Inf"),
                                  cl::cat(category));
-static cl::opt<int> threads("threads", cl::desc("Threads for kernels and BLAS (0: default)"),
+static cl::opt<int> threads("num-threads", cl::desc("Threads for kernels and BLAS (0: default)"),
                             cl::init(0), cl::cat(category));
 static cl::opt<std::string> device("device", cl::desc("Execution device: cpu (default) or cuda"),
                                    cl::init("cpu"), cl::cat(category));

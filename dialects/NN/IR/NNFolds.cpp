@@ -543,6 +543,50 @@ OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
   return writeLit(type, ints, flts);
 }
 
+LogicalResult SplitOp::fold(FoldAdaptor adaptor,
+                            SmallVectorImpl<OpFoldResult> &results) {
+  if (getNumResults() == 1 && getInput().getType() == getOutputs()[0].getType()) {
+    results.push_back(getInput());
+    return success();
+  }
+  auto data = readLit(adaptor.getInput());
+  if (!data)
+    return failure();
+  int64_t rank = data->shape.size();
+  auto axis = normalizeAxis(getAxis(), rank);
+  if (!axis)
+    return failure();
+  int64_t outer = 1, inner = 1, dim = data->shape[*axis];
+  for (int64_t d = 0; d < *axis; ++d)
+    outer *= data->shape[d];
+  for (int64_t d = *axis + 1; d < rank; ++d)
+    inner *= data->shape[d];
+  int64_t offset = 0;
+  SmallVector<OpFoldResult> folded;
+  for (auto [piece, size] : llvm::zip(getOutputs(), getSizes())) {
+    RankedTensorType type = staticResult(piece);
+    if (!type || offset + size > dim)
+      return failure();
+    std::vector<int64_t> ints;
+    std::vector<double> flts;
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t a = offset; a < offset + size; ++a)
+        for (int64_t k = 0; k < inner; ++k) {
+          int64_t at = (o * dim + a) * inner + k;
+          if (data->isFloat)
+            flts.push_back(data->f(at));
+          else
+            ints.push_back(data->i(at));
+        }
+    if (ints.empty() && flts.empty())
+      return failure(); // empty pieces stay as they are
+    folded.push_back(writeLit(type, ints, flts));
+    offset += size;
+  }
+  results.append(folded.begin(), folded.end());
+  return success();
+}
+
 OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
   RankedTensorType type = staticResult(getOutput());
   auto data = readLit(adaptor.getInput());

@@ -144,6 +144,59 @@ std::optional<SmallVector<int64_t>> gptq::nn::getConstantIntValues(Value v) {
   return values;
 }
 
+std::optional<SmallVector<int64_t>> gptq::nn::getPartialIntValues(Value v) {
+  auto type = dyn_cast_or_null<RankedTensorType>(v ? v.getType() : Type());
+  if (!type || type.getRank() > 1 || !type.hasStaticShape() ||
+      !isa<IntegerType>(type.getElementType()))
+    return std::nullopt;
+  if (auto values = getConstantIntValues(v))
+    return values;
+  int64_t n = type.getNumElements();
+  SmallVector<int64_t> unknown(n, ShapedType::kDynamic);
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return unknown;
+  if (auto concat = dyn_cast<ConcatOp>(def)) {
+    SmallVector<int64_t> out;
+    for (Value in : concat.getInputs()) {
+      auto part = getPartialIntValues(in);
+      if (!part)
+        return unknown;
+      out.append(part->begin(), part->end());
+    }
+    return out.size() == (size_t)n ? out : unknown;
+  }
+  if (auto unsq = dyn_cast<UnsqueezeOp>(def)) {
+    auto part = getPartialIntValues(unsq.getInput());
+    return part && part->size() == (size_t)n ? *part : unknown;
+  }
+  if (auto shape = dyn_cast<ShapeOp>(def)) {
+    auto in = cast<RankedTensorType>(shape.getInput().getType());
+    int64_t rank = in.getRank();
+    int64_t start = shape.getStart(), end = shape.getEnd().value_or(rank);
+    start = std::clamp<int64_t>(start < 0 ? start + rank : start, 0, rank);
+    end = std::clamp<int64_t>(end < 0 ? end + rank : end, 0, rank);
+    SmallVector<int64_t> out(in.getShape().begin() + start,
+                             in.getShape().begin() + std::max(start, end));
+    return out.size() == (size_t)n ? out : unknown;
+  }
+  if (auto gather = dyn_cast<GatherOp>(def)) {
+    auto data = getPartialIntValues(gather.getData());
+    auto idx = getConstantIntValues(gather.getIndices());
+    if (!data || !idx || idx->size() != (size_t)n)
+      return unknown;
+    SmallVector<int64_t> out;
+    for (int64_t i : *idx) {
+      int64_t size = (int64_t)data->size();
+      if (i < -size || i >= size)
+        return unknown;
+      out.push_back((*data)[i < 0 ? i + size : i]);
+    }
+    return out;
+  }
+  return unknown;
+}
+
 static RankedTensorType tensorOf(ArrayRef<int64_t> shape, Type elem) {
   return RankedTensorType::get(shape, elem);
 }
@@ -493,12 +546,17 @@ NN_INFER(ReshapeOp) {
     return err("shape operand must have a static length to know the rank");
   int64_t rank = st.getDimSize(0);
   SmallVector<int64_t> shape(rank, ShapedType::kDynamic);
-  auto values = getConstantIntValues(adaptor.getShape());
-  if (values) {
+  // Elements of the shape operand that are known (all of them when it is a
+  // constant; some when it is assembled from nn.shape pieces and constants).
+  auto values = getPartialIntValues(adaptor.getShape());
+  if (values && (int64_t)values->size() == rank) {
     int inferIdx = -1;
+    bool allKnown = true;
     for (int64_t i = 0; i < rank; ++i) {
       int64_t v = (*values)[i];
-      if (v == -1) {
+      if (ShapedType::isDynamic(v)) {
+        allKnown = false;
+      } else if (v == -1) {
         if (inferIdx >= 0)
           return err("shape has more than one -1");
         inferIdx = i;
@@ -514,7 +572,11 @@ NN_INFER(ReshapeOp) {
       }
     }
     int64_t total = staticProduct(in.getShape());
-    if (inferIdx >= 0) {
+    if (!allKnown) {
+      // Partially known: the -1 stays unknown, sizes are not checked.
+      if (inferIdx >= 0)
+        shape[inferIdx] = ShapedType::kDynamic;
+    } else if (inferIdx >= 0) {
       SmallVector<int64_t> others(shape);
       others.erase(others.begin() + inferIdx);
       int64_t known = staticProduct(others);
@@ -761,8 +823,12 @@ NN_INFER(ExpandOp) {
   if (st.isDynamicDim(0))
     return err("shape operand must have a static length to know the rank");
   SmallVector<int64_t> target(st.getDimSize(0), ShapedType::kDynamic);
-  if (auto values = getConstantIntValues(adaptor.getShape())) {
+  auto values = getPartialIntValues(adaptor.getShape());
+  if (values && values->size() == target.size() &&
+      llvm::any_of(*values, [](int64_t v) { return !ShapedType::isDynamic(v); })) {
     for (auto [i, v] : llvm::enumerate(*values)) {
+      if (ShapedType::isDynamic(v))
+        continue;
       if (v < 0)
         return err("shape has negative size ", v, " at index ", i);
       target[i] = v;

@@ -47,6 +47,13 @@ broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b);
 /// The values of a constant 1-D/0-D integer operand, if it is one.
 std::optional<llvm::SmallVector<int64_t>> getConstantIntValues(mlir::Value v);
 
+/// The elements of a 1-D (or 0-D) integer operand as far as they can be
+/// seen without running the graph: constants, and concatenations of
+/// unsqueezed scalars gathered from `nn.shape` of a tensor whose size is
+/// static there. Unknown elements are ShapedType::kDynamic. std::nullopt if
+/// the operand is not such a tensor of static length.
+std::optional<llvm::SmallVector<int64_t>> getPartialIntValues(mlir::Value v);
+
 /// Normalizes `axis` in [-rank, rank) to [0, rank); std::nullopt if out of
 /// range.
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);

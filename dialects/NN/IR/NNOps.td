@@ -287,6 +287,7 @@ def NN_SplitOp : NN_Op<"split", [Pure, NN_InferType]> {
                        DenseI64ArrayAttr:$sizes);
   let results = (outs Variadic<NN_Tensor>:$outputs);
   let assemblyFormat = "$input `,` `sizes` `=` $sizes attr-dict `:` type($input) `->` type($outputs)";
+  let hasFolder = 1;
 }
 
 def NN_SqueezeOp : NN_Op<"squeeze", [Pure, NN_InferType]> {

@@ -264,14 +264,24 @@ inline RefResult refGptq(const std::vector<float> &w0, int64_t k, int64_t n,
   res.gIdx.assign(static_cast<size_t>(k), 0);
   std::vector<int32_t> qp(static_cast<size_t>(k * n));
   std::vector<float> err(static_cast<size_t>(n));
+  // Groups take their parameters from the weights as they are when the
+  // solver's block starts (the lazy solver's blocks, rounded to whole
+  // groups): updated by earlier blocks, not by the block's own rows.
+  int64_t block = cfg.blockSize;
+  if (gs > 0 && !cfg.staticGroups)
+    block = gs >= block ? gs : (block / gs) * gs;
+  block = std::min(block, k);
   for (int64_t i = 0; i < k; ++i) {
+    if (gs > 0 && !cfg.staticGroups && i % block == 0)
+      for (int64_t r = i; r < std::min(k, i + block); ++r)
+        if (r % gs == 0)
+          qz.findGroup(wp, n, r, std::min(k, r + gs),
+                       res.scale.data() + (r / gs) * n,
+                       res.zero.data() + (r / gs) * n);
     int64_t g = 0;
     if (gs > 0) {
       if (!cfg.staticGroups) {
         g = i / gs;
-        if (i % gs == 0)
-          qz.findGroup(wp, n, i, std::min(k, i + gs), res.scale.data() + g * n,
-                       res.zero.data() + g * n);
       } else {
         g = perm[i] / gs;
       }
