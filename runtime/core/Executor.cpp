@@ -34,32 +34,42 @@ std::string specString(const IOSpec &spec) {
   return s + "]";
 }
 
-/// First non-finite element of a float tensor: index and whether it is NaN.
-template <typename T>
-bool findNonFinite(const T *p, int64_t n, int64_t &index, bool &nan) {
+/// Where a float tensor holds NaN and infinities (-1: none).
+struct NonFinite {
+  int64_t firstNaN = -1, firstInf = -1;
+  bool any() const { return firstNaN >= 0 || firstInf >= 0; }
+};
+
+template <typename T> NonFinite scanNonFinite(const T *p, int64_t n) {
+  NonFinite r;
   for (int64_t i = 0; i < n; ++i) {
     auto v = loadElem(p[i]);
-    if (!std::isfinite(v)) {
-      index = i;
-      nan = std::isnan(v);
-      return true;
+    if (std::isfinite(v))
+      continue;
+    if (std::isnan(v)) {
+      if (r.firstNaN < 0)
+        r.firstNaN = i;
+    } else if (r.firstInf < 0) {
+      r.firstInf = i;
     }
+    if (r.firstNaN >= 0 && r.firstInf >= 0)
+      break;
   }
-  return false;
+  return r;
 }
 
-bool findNonFinite(const Tensor &t, int64_t &index, bool &nan) {
+NonFinite scanNonFinite(const Tensor &t) {
   switch (t.dtype()) {
   case DType::F32:
-    return findNonFinite(t.data<float>(), t.numel(), index, nan);
+    return scanNonFinite(t.data<float>(), t.numel());
   case DType::F64:
-    return findNonFinite(t.data<double>(), t.numel(), index, nan);
+    return scanNonFinite(t.data<double>(), t.numel());
   case DType::F16:
-    return findNonFinite(t.data<Half>(), t.numel(), index, nan);
+    return scanNonFinite(t.data<Half>(), t.numel());
   case DType::BF16:
-    return findNonFinite(t.data<BFloat16>(), t.numel(), index, nan);
+    return scanNonFinite(t.data<BFloat16>(), t.numel());
   default:
-    return false;
+    return {};
   }
 }
 
@@ -229,12 +239,29 @@ Status Executor::Impl::execute(const Step &step, size_t index,
                     " but the plan expects ",
                     dtypeName(step.outputDTypes[o]));
     if (options.checkFinite) {
-      int64_t at;
-      bool nan;
-      if (findNonFinite(t, at, nan))
-        return errorf("step '", step.name, "' (", opKindName(step.kind),
-                      ") produced ", nan ? "NaN" : "Inf", " in output ", o,
-                      " at index ", at);
+      // Only values a step creates are reported: NaN where no input has
+      // one, Inf where no input has Inf or NaN (a -inf attention mask flows
+      // through adds and wheres by design). Materialized constants
+      // (constant_of_shape's fill value) are taken as given.
+      NonFinite out = scanNonFinite(t);
+      if (out.any() && step.kind != OpKind::ConstantOfShape) {
+        NonFinite in;
+        for (const Tensor *x : lane.inputs) {
+          if (!x)
+            continue;
+          NonFinite f = scanNonFinite(*x);
+          in.firstNaN = std::max(in.firstNaN, f.firstNaN);
+          in.firstInf = std::max(in.firstInf, f.firstInf);
+        }
+        if (out.firstNaN >= 0 && in.firstNaN < 0)
+          return errorf("step '", step.name, "' (", opKindName(step.kind),
+                        ") produced NaN in output ", o, " at index ",
+                        out.firstNaN, " from inputs without NaN");
+        if (out.firstInf >= 0 && !in.any())
+          return errorf("step '", step.name, "' (", opKindName(step.kind),
+                        ") produced Inf in output ", o, " at index ",
+                        out.firstInf, " from finite inputs");
+      }
     }
   }
   for (size_t o = 0; o < step.outputs.size(); ++o)

@@ -406,10 +406,24 @@ TEST(Executor, CheckFiniteNamesTheStep) {
   opts.checkFinite = true;
   Executor strict(plan, opts);
   Status st = strict.run({{"x", f32({3}, {1, 0, 4})}}, outs);
-  EXPECT_EQ(st.message(), "step 'the_log' (nn.log) produced Inf in output 0 at index 1");
+  EXPECT_EQ(st.message(), "step 'the_log' (nn.log) produced Inf in output 0 "
+                          "at index 1 from finite inputs");
   st = strict.run({{"x", f32({3}, {1, 2, -4})}}, outs);
-  EXPECT_EQ(st.message(), "step 'the_log' (nn.log) produced NaN in output 0 at index 2");
+  EXPECT_EQ(st.message(), "step 'the_log' (nn.log) produced NaN in output 0 "
+                          "at index 2 from inputs without NaN");
   EXPECT_TRUE(strict.run({{"x", f32({3}, {1, 2, 4})}}, outs).isOk());
+  // Infinities that come in (a -inf attention mask) may flow through; a
+  // NaN made from them may not.
+  const float inf = std::numeric_limits<float>::infinity();
+  EXPECT_TRUE(strict.run({{"x", f32({3}, {1, inf, 4})}}, outs).isOk());
+  PlanMaker pm2;
+  int a = pm2.input("a", DType::F32, {2});
+  int d = pm2.step1(OpKind::Sub, "diff", {a, a});
+  pm2.output("d", d);
+  Executor strict2(pm2.finish(), opts);
+  st = strict2.run({{"a", f32({2}, {1, -inf})}}, outs);
+  EXPECT_EQ(st.message(), "step 'diff' (nn.sub) produced NaN in output 0 at "
+                          "index 1 from inputs without NaN");
   // f16 outputs are checked too.
   PlanMaker ph;
   int xh = ph.input("x", DType::F16, {2});
@@ -417,7 +431,8 @@ TEST(Executor, CheckFiniteNamesTheStep) {
   ph.output("e", e, DType::F16);
   Executor sh(ph.finish(), opts);
   st = sh.run({{"x", make(DType::F16, {2}, {1, 20})}}, outs);
-  EXPECT_EQ(st.message(), "step 'exp16' (nn.exp) produced Inf in output 0 at index 1");
+  EXPECT_EQ(st.message(), "step 'exp16' (nn.exp) produced Inf in output 0 at "
+                          "index 1 from finite inputs");
 }
 
 TEST(Executor, KernelErrorsAndOutputs) {
