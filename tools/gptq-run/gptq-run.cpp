@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "gptq/Exec/ModelRunner.h"
+#include "gptq/Exec/Tokenizer.h"
 #include "gptq/InitAll.h"
 #include "gptq/Support/ToolSupport.h"
 
@@ -16,12 +17,15 @@
 
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 
 #include <chrono>
 #include <cinttypes>
+
+#include <cmath>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -48,6 +52,17 @@ static cl::opt<int64_t> generate("generate", cl::desc("Greedily decode N tokens"
                                  cl::init(0), cl::cat(category));
 static cl::opt<std::string> promptIds("prompt-ids", cl::desc("Comma-separated prompt token ids for --generate"),
                                       cl::init("1"), cl::cat(category));
+static cl::list<std::string> expects(
+    "expect", cl::desc("Compare a graph output with reference values (NAME=file.npy); "
+                       "fails beyond --atol + --rtol * |reference|"),
+    cl::value_desc("name=file.npy"), cl::cat(category));
+static cl::opt<double> absTol("atol", cl::desc("--expect: absolute tolerance (default 1e-4)"),
+                            cl::init(1e-4), cl::cat(category));
+static cl::opt<double> relTol("rtol", cl::desc("--expect: relative tolerance (default 0)"),
+                            cl::init(0.0), cl::cat(category));
+static cl::opt<std::string> tokenizerPath(
+    "tokenizer", cl::desc("--generate: also print the text, decoded with this llama2.c tokenizer file"),
+    cl::value_desc("tok.bin"), cl::init(""), cl::cat(category));
 static cl::list<std::string> inputShapes("input-shape", cl::desc("Pin an ONNX input shape (NAME=DxD...)"),
                                          cl::cat(category));
 static cl::opt<bool> checkFinite("check-finite",
@@ -100,9 +115,11 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "gptq-mlir model runner\n");
 
-  int modes = (!evalPpl.empty()) + (generate > 0) + (!outputDir.empty() || !inputs.empty());
+  int modes = (!evalPpl.empty()) + (generate > 0) +
+              (!outputDir.empty() || !inputs.empty() || !expects.empty());
   if (modes != 1)
-    return fail("choose one of: --input ... --output-dir DIR, --eval-ppl FILE, --generate N");
+    return fail("choose one of: --input ... [--output-dir DIR] [--expect ...], "
+                "--eval-ppl FILE, --generate N");
   if (device != "cpu" && device != "cuda")
     return fail("--device must be cpu or cuda, got '" + device + "'");
 
@@ -157,6 +174,15 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < out->size(); ++i)
       llvm::outs() << (i ? "," : "") << (*out)[i];
     llvm::outs() << "\n";
+    if (!tokenizerPath.empty()) {
+      auto tok = gptq::Tokenizer::load(tokenizerPath);
+      if (!tok)
+        return fail(tok.status().message());
+      auto text = tok->decode(*out);
+      if (!text)
+        return fail(text.status().message());
+      llvm::outs() << *text << "\n";
+    }
     return 0;
   }
 
@@ -173,6 +199,49 @@ int main(int argc, char **argv) {
   rt::NamedTensors outputs;
   if (auto st = runner->run(feeds, outputs); !st)
     return fail(st.message());
+  for (const std::string &spec : expects) {
+    size_t eq = spec.rfind('=');
+    if (eq == std::string::npos || eq == 0)
+      return fail("--expect '" + spec + "' is not NAME=file.npy");
+    std::string name = spec.substr(0, eq);
+    auto it = outputs.find(name);
+    if (it == outputs.end())
+      return fail("--expect: the model has no output '" + name + "'");
+    auto want = rt::readNpy(spec.substr(eq + 1));
+    if (!want)
+      return fail(want.status().message());
+    const rt::Tensor &got = it->second;
+    if (got.shape() != want->shape())
+      return fail("output '" + name + "' has shape " +
+                  rt::shapeToString(got.shape()) + ", the reference " +
+                  rt::shapeToString(want->shape()));
+    double maxAbs = 0;
+    int64_t worst = -1;
+    for (int64_t i = 0; i < got.numel(); ++i) {
+      double g = got.getDouble(i), w = want->getDouble(i);
+      double d = std::fabs(g - w);
+      if (std::isnan(d))
+        d = std::isnan(g) && std::isnan(w) ? 0 : INFINITY;
+      if (d > maxAbs)
+        maxAbs = d;
+      if (d > absTol + relTol * std::fabs(w) && worst < 0)
+        worst = i;
+    }
+    llvm::outs() << llvm::format("%s: max abs difference %.3g over %lld values",
+                                 name.c_str(), maxAbs, (long long)got.numel())
+                 << "\n";
+    if (worst >= 0)
+      return fail(llvm::formatv("output '{0}' differs from the reference at "
+                                "index {1}: {2} vs {3} (atol {4}, rtol {5})",
+                                name, worst,
+                                llvm::format("%.8g", got.getDouble(worst)),
+                                llvm::format("%.8g", want->getDouble(worst)),
+                                llvm::format("%g", (double)absTol),
+                                llvm::format("%g", (double)relTol))
+                      .str());
+  }
+  if (!expects.empty() && outputDir.empty())
+    return 0;
   if (outputDir.empty()) {
     for (auto &[name, t] : outputs)
       llvm::outs() << name << ": " << t.describe() << "\n";

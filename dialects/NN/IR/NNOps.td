@@ -167,6 +167,7 @@ def NN_SubOp : NN_BroadcastOp<"sub", "Arith"> {
 def NN_MulOp : NN_BroadcastOp<"mul", "Arith", [Commutative]> {
   let summary = "lhs * rhs";
   let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 def NN_DivOp : NN_BroadcastOp<"div", "Arith"> {
   let summary = "lhs / rhs (integer division truncates toward zero)";
@@ -269,6 +270,7 @@ def NN_ConcatOp : NN_Op<"concat", [Pure, NN_InferType]> {
   let results = (outs NN_Tensor:$output);
   let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, results)";
   let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def NN_SliceOp : NN_Op<"slice", [Pure, NN_InferType]> {
@@ -304,6 +306,7 @@ def NN_UnsqueezeOp : NN_Op<"unsqueeze", [Pure, NN_InferType]> {
   let results = (outs NN_Tensor:$output);
   let assemblyFormat = "$input `,` `axes` `=` $axes attr-dict `:` type($input) `->` type($output)";
   let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def NN_ExpandOp : NN_Op<"expand", [Pure, NN_InferType]> {

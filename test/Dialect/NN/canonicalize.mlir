@@ -263,3 +263,158 @@ func.func @resources_not_folded() -> tensor<2xf32> {
     }
   }
 #-}
+
+// -----
+
+// CHECK-LABEL: func @split_of_constant
+// CHECK-DAG: %[[A:.*]] = nn.constant dense<[1, 2]> : tensor<2xi64>
+// CHECK-DAG: %[[B:.*]] = nn.constant dense<3> : tensor<1xi64>
+// CHECK: return %[[A]], %[[B]]
+func.func @split_of_constant() -> (tensor<2xi64>, tensor<1xi64>) {
+  %c = nn.constant dense<[1, 2, 3]> : tensor<3xi64>
+  %0:2 = nn.split %c, sizes = [2, 1] : tensor<3xi64> -> tensor<2xi64>, tensor<1xi64>
+  return %0#0, %0#1 : tensor<2xi64>, tensor<1xi64>
+}
+
+// -----
+
+// CHECK-LABEL: func @split_of_constant_2d_axis1
+// CHECK-DAG: nn.constant dense<{{\[}}[1], [4]]> : tensor<2x1xi64>
+// CHECK-DAG: nn.constant dense<{{\[}}[2, 3], [5, 6]]> : tensor<2x2xi64>
+func.func @split_of_constant_2d_axis1() -> (tensor<2x1xi64>, tensor<2x2xi64>) {
+  %c = nn.constant dense<[[1, 2, 3], [4, 5, 6]]> : tensor<2x3xi64>
+  %0:2 = nn.split %c, sizes = [1, 2] {axis = 1 : i64} : tensor<2x3xi64> -> tensor<2x1xi64>, tensor<2x2xi64>
+  return %0#0, %0#1 : tensor<2x1xi64>, tensor<2x2xi64>
+}
+
+// -----
+
+// CHECK-LABEL: func @merge_unsqueezes
+// CHECK: %[[U:.*]] = nn.unsqueeze %arg0, axes = [0, 2] : tensor<3x4xf32> -> tensor<1x3x1x4xf32>
+// CHECK-NOT: nn.unsqueeze
+// CHECK: return %[[U]]
+func.func @merge_unsqueezes(%x: tensor<3x4xf32>) -> tensor<1x3x1x4xf32> {
+  %0 = nn.unsqueeze %x, axes = [0] : tensor<3x4xf32> -> tensor<1x3x4xf32>
+  %1 = nn.unsqueeze %0, axes = [2] : tensor<1x3x4xf32> -> tensor<1x3x1x4xf32>
+  return %1 : tensor<1x3x1x4xf32>
+}
+
+// -----
+
+// The outer insertion lands before the inner one: positions are renumbered.
+// CHECK-LABEL: func @merge_unsqueezes_reordered
+// CHECK: nn.unsqueeze %arg0, axes = [0, 3] : tensor<3x4xf32> -> tensor<1x3x4x1xf32>
+func.func @merge_unsqueezes_reordered(%x: tensor<3x4xf32>) -> tensor<1x3x4x1xf32> {
+  %0 = nn.unsqueeze %x, axes = [-1] : tensor<3x4xf32> -> tensor<3x4x1xf32>
+  %1 = nn.unsqueeze %0, axes = [0] : tensor<3x4x1xf32> -> tensor<1x3x4x1xf32>
+  return %1 : tensor<1x3x4x1xf32>
+}
+
+// -----
+
+// RMSNorm as torch.onnx exports it (pow, reduce_mean, add eps, sqrt, 1/x).
+// CHECK-LABEL: func @rms_norm_pow_div
+// CHECK: %[[N:.*]] = nn.rms_norm %arg0, %arg1 : (tensor<2x8x64xf32>, tensor<64xf32>) -> tensor<2x8x64xf32>
+// CHECK-NEXT: return %[[N]]
+func.func @rms_norm_pow_div(%x: tensor<2x8x64xf32>, %w: tensor<64xf32>) -> tensor<2x8x64xf32> {
+  %two = nn.constant dense<2.0> : tensor<f32>
+  %eps = nn.constant dense<1.0e-5> : tensor<f32>
+  %one = nn.constant dense<1.0> : tensor<f32>
+  %0 = nn.pow %x, %two : (tensor<2x8x64xf32>, tensor<f32>) -> tensor<2x8x64xf32>
+  %1 = nn.reduce_mean %0, axes = [-1] : tensor<2x8x64xf32> -> tensor<2x8x1xf32>
+  %2 = nn.add %1, %eps : (tensor<2x8x1xf32>, tensor<f32>) -> tensor<2x8x1xf32>
+  %3 = nn.sqrt %2 : tensor<2x8x1xf32>
+  %4 = nn.div %one, %3 : (tensor<f32>, tensor<2x8x1xf32>) -> tensor<2x8x1xf32>
+  %5 = nn.mul %x, %4 : (tensor<2x8x64xf32>, tensor<2x8x1xf32>) -> tensor<2x8x64xf32>
+  %6 = nn.mul %5, %w : (tensor<2x8x64xf32>, tensor<64xf32>) -> tensor<2x8x64xf32>
+  return %6 : tensor<2x8x64xf32>
+}
+
+// -----
+
+// x*x, reciprocal, the weight on the left, dynamic leading dims.
+// CHECK-LABEL: func @rms_norm_mul_reciprocal
+// CHECK: nn.rms_norm %arg0, %arg1 {epsilon = 9.99999997E-7 : f32} : (tensor<?x64xf32>, tensor<64xf32>) -> tensor<?x64xf32>
+// CHECK-NOT: nn.sqrt
+func.func @rms_norm_mul_reciprocal(%x: tensor<?x64xf32>, %w: tensor<64xf32>) -> tensor<?x64xf32> {
+  %eps = nn.constant dense<1.0e-6> : tensor<1xf32>
+  %0 = nn.mul %x, %x : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
+  %1 = nn.reduce_mean %0, axes = [1] : tensor<?x64xf32> -> tensor<?x1xf32>
+  %2 = nn.add %eps, %1 : (tensor<1xf32>, tensor<?x1xf32>) -> tensor<?x1xf32>
+  %3 = nn.sqrt %2 : tensor<?x1xf32>
+  %4 = nn.reciprocal %3 : tensor<?x1xf32>
+  %5 = nn.mul %4, %x : (tensor<?x1xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
+  %6 = nn.mul %w, %5 : (tensor<64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
+  return %6 : tensor<?x64xf32>
+}
+
+// -----
+
+// Not an RMS norm: the mean is over a leading axis, or x differs.
+// CHECK-LABEL: func @rms_norm_negative
+// CHECK-NOT: nn.rms_norm
+// CHECK: nn.sqrt
+func.func @rms_norm_negative(%x: tensor<4x64xf32>, %y: tensor<4x64xf32>, %w: tensor<64xf32>) -> (tensor<4x64xf32>, tensor<4x64xf32>) {
+  %two = nn.constant dense<2.0> : tensor<f32>
+  %eps = nn.constant dense<1.0e-5> : tensor<f32>
+  %one = nn.constant dense<1.0> : tensor<f32>
+  %0 = nn.pow %x, %two : (tensor<4x64xf32>, tensor<f32>) -> tensor<4x64xf32>
+  %1 = nn.reduce_mean %0, axes = [0] : tensor<4x64xf32> -> tensor<1x64xf32>
+  %2 = nn.add %1, %eps : (tensor<1x64xf32>, tensor<f32>) -> tensor<1x64xf32>
+  %3 = nn.sqrt %2 : tensor<1x64xf32>
+  %4 = nn.div %one, %3 : (tensor<f32>, tensor<1x64xf32>) -> tensor<1x64xf32>
+  %5 = nn.mul %x, %4 : (tensor<4x64xf32>, tensor<1x64xf32>) -> tensor<4x64xf32>
+  %6 = nn.mul %5, %w : (tensor<4x64xf32>, tensor<64xf32>) -> tensor<4x64xf32>
+  %a = nn.reduce_mean %0, axes = [-1] : tensor<4x64xf32> -> tensor<4x1xf32>
+  %b = nn.add %a, %eps : (tensor<4x1xf32>, tensor<f32>) -> tensor<4x1xf32>
+  %c = nn.sqrt %b : tensor<4x1xf32>
+  %d = nn.div %one, %c : (tensor<f32>, tensor<4x1xf32>) -> tensor<4x1xf32>
+  %e = nn.mul %y, %d : (tensor<4x64xf32>, tensor<4x1xf32>) -> tensor<4x64xf32>
+  %f = nn.mul %e, %w : (tensor<4x64xf32>, tensor<64xf32>) -> tensor<4x64xf32>
+  return %6, %f : tensor<4x64xf32>, tensor<4x64xf32>
+}
+
+// -----
+
+// repeat_interleave of 2 KV heads x 3, as torch.onnx spells it for
+// grouped-query attention.
+// CHECK-LABEL: func @repeat_interleave
+// CHECK-DAG: %[[ES:.*]] = nn.constant dense<[1, 5, 2, 3, 8]> : tensor<5xi64>
+// CHECK-DAG: %[[RS:.*]] = nn.constant dense<[1, 5, 6, 8]> : tensor<4xi64>
+// CHECK: %[[U:.*]] = nn.unsqueeze %arg0, axes = [3] : tensor<1x5x2x8xf32> -> tensor<1x5x2x1x8xf32>
+// CHECK: %[[E:.*]] = nn.expand %[[U]], %[[ES]] : (tensor<1x5x2x1x8xf32>, tensor<5xi64>) -> tensor<1x5x2x3x8xf32>
+// CHECK: %[[R:.*]] = nn.reshape %[[E]], %[[RS]] : (tensor<1x5x2x3x8xf32>, tensor<4xi64>) -> tensor<1x5x6x8xf32>
+// CHECK: return %[[R]]
+func.func @repeat_interleave(%x: tensor<1x5x2x8xf32>) -> tensor<1x5x6x8xf32> {
+  %es = nn.constant dense<[1, 5, 1, 3, 8]> : tensor<5xi64>
+  %rs = nn.constant dense<[1, 5, 3, 8]> : tensor<4xi64>
+  %s:2 = nn.split %x, sizes = [1, 1] {axis = 2 : i64} : tensor<1x5x2x8xf32> -> tensor<1x5x1x8xf32>, tensor<1x5x1x8xf32>
+  %u0 = nn.unsqueeze %s#0, axes = [3] : tensor<1x5x1x8xf32> -> tensor<1x5x1x1x8xf32>
+  %e0 = nn.expand %u0, %es : (tensor<1x5x1x1x8xf32>, tensor<5xi64>) -> tensor<1x5x1x3x8xf32>
+  %r0 = nn.reshape %e0, %rs : (tensor<1x5x1x3x8xf32>, tensor<4xi64>) -> tensor<1x5x3x8xf32>
+  %u1 = nn.unsqueeze %s#1, axes = [3] : tensor<1x5x1x8xf32> -> tensor<1x5x1x1x8xf32>
+  %e1 = nn.expand %u1, %es : (tensor<1x5x1x1x8xf32>, tensor<5xi64>) -> tensor<1x5x1x3x8xf32>
+  %r1 = nn.reshape %e1, %rs : (tensor<1x5x1x3x8xf32>, tensor<4xi64>) -> tensor<1x5x3x8xf32>
+  %c = nn.concat %r0, %r1 {axis = 2 : i64} : (tensor<1x5x3x8xf32>, tensor<1x5x3x8xf32>) -> tensor<1x5x6x8xf32>
+  return %c : tensor<1x5x6x8xf32>
+}
+
+// -----
+
+// Pieces out of order are not a repeat_interleave.
+// CHECK-LABEL: func @repeat_interleave_swapped
+// CHECK: nn.split
+// CHECK: nn.concat
+func.func @repeat_interleave_swapped(%x: tensor<1x5x2x8xf32>) -> tensor<1x5x6x8xf32> {
+  %es = nn.constant dense<[1, 5, 1, 3, 8]> : tensor<5xi64>
+  %rs = nn.constant dense<[1, 5, 3, 8]> : tensor<4xi64>
+  %s:2 = nn.split %x, sizes = [1, 1] {axis = 2 : i64} : tensor<1x5x2x8xf32> -> tensor<1x5x1x8xf32>, tensor<1x5x1x8xf32>
+  %u0 = nn.unsqueeze %s#1, axes = [3] : tensor<1x5x1x8xf32> -> tensor<1x5x1x1x8xf32>
+  %e0 = nn.expand %u0, %es : (tensor<1x5x1x1x8xf32>, tensor<5xi64>) -> tensor<1x5x1x3x8xf32>
+  %r0 = nn.reshape %e0, %rs : (tensor<1x5x1x3x8xf32>, tensor<4xi64>) -> tensor<1x5x3x8xf32>
+  %u1 = nn.unsqueeze %s#0, axes = [3] : tensor<1x5x1x8xf32> -> tensor<1x5x1x1x8xf32>
+  %e1 = nn.expand %u1, %es : (tensor<1x5x1x1x8xf32>, tensor<5xi64>) -> tensor<1x5x1x3x8xf32>
+  %r1 = nn.reshape %e1, %rs : (tensor<1x5x1x3x8xf32>, tensor<4xi64>) -> tensor<1x5x3x8xf32>
+  %c = nn.concat %r0, %r1 {axis = 2 : i64} : (tensor<1x5x3x8xf32>, tensor<1x5x3x8xf32>) -> tensor<1x5x6x8xf32>
+  return %c : tensor<1x5x6x8xf32>
+}
