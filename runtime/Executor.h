@@ -28,6 +28,8 @@ struct ExecOptions {
   bool checkFinite = false;
   /// Threads for our kernels and BLAS (0: leave the defaults).
   int numThreads = 0;
+  /// Accumulate the wall time of every step (see Executor::stepSeconds).
+  bool profile = false;
 };
 
 /// What a hook sees: the step about to run and its input tensors (null for
@@ -48,6 +50,11 @@ public:
   ~Executor();
 
   const Plan &plan() const { return *plan_; }
+
+  /// With ExecOptions::profile: seconds spent in each step's kernel, summed
+  /// over all runs (and lanes) since construction or resetProfile().
+  const std::vector<double> &stepSeconds() const;
+  void resetProfile();
 
   /// Runs the plan once. Inputs are bound by name and checked against the
   /// plan's IOSpec (missing/unknown names, dtype, rank, static sizes);

@@ -17,6 +17,7 @@ config.test_exec_root = os.path.join(config.gptq_obj_root, "test")
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%src_root", config.gptq_src_root))
 config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%gptq_bin", config.gptq_tools_dir))
 config.substitutions.append(("%models", os.path.join(config.gptq_src_root, "models")))
 
 llvm_config.with_system_environment(["HOME", "TMPDIR", "PYTHONPATH"])

@@ -3,8 +3,12 @@
 #include "gptq/Exec/ModelRunner.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 
 using namespace gptq;
 namespace rt = gptq::rt;
@@ -29,6 +33,7 @@ std::unique_ptr<ModelRunner> ModelRunner::create(mlir::ModuleOp module,
   rt::ExecOptions eo;
   eo.checkFinite = options.checkFinite;
   eo.numThreads = options.numThreads;
+  eo.profile = options.profile;
   runner->executor_ = std::make_unique<rt::Executor>(runner->plan_, eo);
   if (!runner->plan_->outputs.empty()) {
     const auto &out = runner->plan_->outputs[0].shape;
@@ -36,6 +41,32 @@ std::unique_ptr<ModelRunner> ModelRunner::create(mlir::ModuleOp module,
       runner->vocab_ = out[2];
   }
   return runner;
+}
+
+std::string ModelRunner::profileTable() const {
+  std::map<std::string, std::pair<double, int64_t>> byKind;
+  double total = 0;
+  const auto &secs = executor_->stepSeconds();
+  for (size_t i = 0; i < secs.size(); ++i) {
+    auto &e = byKind[rt::opKindName(plan_->steps[i].kind)];
+    e.first += secs[i];
+    e.second += 1;
+    total += secs[i];
+  }
+  std::vector<std::pair<std::string, std::pair<double, int64_t>>> rows(
+      byKind.begin(), byKind.end());
+  std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) {
+    return a.second.first > b.second.first;
+  });
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  os << llvm::format("%-24s %6s %10s %7s\n", "op", "steps", "seconds", "share");
+  for (const auto &[name, e] : rows)
+    os << llvm::format("%-24s %6lld %10.4f %6.1f%%\n", name.c_str(),
+                       (long long)e.second, e.first,
+                       total > 0 ? 100.0 * e.first / total : 0.0);
+  os << llvm::format("%-24s %6zu %10.4f\n", "total", secs.size(), total);
+  return out;
 }
 
 rt::Status ModelRunner::run(const rt::NamedTensors &inputs,

@@ -886,11 +886,16 @@ static LogicalResult convertScatterND(NodeContext &nc) {
   return success();
 }
 
+static LogicalResult convertSimplifiedLayerNorm(NodeContext &nc);
+
 const llvm::StringMap<ConvertFn> &gptq::onnximport::defaultDomainConverters() {
   static const llvm::StringMap<ConvertFn> table = [] {
     llvm::StringMap<ConvertFn> t;
     t["Identity"] = convertIdentity;
     t["Dropout"] = convertDropout;
+    // onnxruntime registers SimplifiedLayerNormalization in the ONNX domain
+    // (its transformer optimizer writes it there); com.microsoft too below.
+    t["SimplifiedLayerNormalization"] = convertSimplifiedLayerNorm;
     t["Constant"] = convertConstant;
     t["Add"] = binary<nn::AddOp>();
     t["Sub"] = binary<nn::SubOp>();

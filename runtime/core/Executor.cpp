@@ -5,7 +5,9 @@
 #include "runtime/core/Parallel.h"
 #include "runtime/kernels/Kernel.h"
 
+#include <algorithm>
 #include <cblas.h>
+#include <chrono>
 #include <cmath>
 
 namespace gptq::rt {
@@ -82,6 +84,7 @@ struct Executor::Impl {
   std::vector<uint8_t> isConst;
   std::vector<KernelFn> kernels; // by step
   std::vector<std::pair<StepFilter, Hook>> hooks;
+  mutable std::vector<double> stepSeconds; // by step, with options.profile
 
   Status bind(const Plan &plan, const NamedTensors &feeds, Lane &lane) const;
   Status gather(const Step &step, Lane &lane) const;
@@ -107,6 +110,7 @@ Executor::Executor(std::shared_ptr<const Plan> plan, ExecOptions options)
     }
     for (const Step &s : plan_->steps)
       impl_->kernels.push_back(kernelFor(s.kind));
+    impl_->stepSeconds.assign(plan_->steps.size(), 0.0);
   }
   if (options.numThreads > 0) {
     openblas_set_num_threads(options.numThreads);
@@ -121,6 +125,14 @@ void Executor::addHook(StepFilter filter, Hook hook) {
 }
 
 void Executor::clearHooks() { impl_->hooks.clear(); }
+
+const std::vector<double> &Executor::stepSeconds() const {
+  return impl_->stepSeconds;
+}
+
+void Executor::resetProfile() {
+  std::fill(impl_->stepSeconds.begin(), impl_->stepSeconds.end(), 0.0);
+}
 
 static std::string constantLabel(const Plan &plan, int id) {
   auto it = plan.constantNames.find(id);
@@ -229,7 +241,15 @@ Status Executor::Impl::execute(const Step &step, size_t index,
                                Lane &lane) const {
   lane.outputs.assign(step.outputs.size(), Tensor());
   KernelArgs args{step, lane.inputs, lane.outputs};
-  GPTQ_RT_TRY(kernels[index](args));
+  if (options.profile) {
+    auto t0 = std::chrono::steady_clock::now();
+    GPTQ_RT_TRY(kernels[index](args));
+    stepSeconds[index] += std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - t0)
+                              .count();
+  } else {
+    GPTQ_RT_TRY(kernels[index](args));
+  }
   for (size_t o = 0; o < step.outputs.size(); ++o) {
     const Tensor &t = lane.outputs[o];
     if (!t.defined())

@@ -60,6 +60,9 @@ static cl::opt<double> absTol("atol", cl::desc("--expect: absolute tolerance (de
                             cl::init(1e-4), cl::cat(category));
 static cl::opt<double> relTol("rtol", cl::desc("--expect: relative tolerance (default 0)"),
                             cl::init(0.0), cl::cat(category));
+static cl::opt<bool> profile("profile",
+                             cl::desc("Print the time spent per op kind to stderr"),
+                             cl::cat(category));
 static cl::opt<std::string> tokenizerPath(
     "tokenizer", cl::desc("--generate: also print the text, decoded with this llama2.c tokenizer file"),
     cl::value_desc("tok.bin"), cl::init(""), cl::cat(category));
@@ -136,10 +139,18 @@ int main(int argc, char **argv) {
   gptq::RunnerOptions options;
   options.checkFinite = checkFinite;
   options.numThreads = threads;
+  options.profile = profile;
   options.device = device;
   auto runner = gptq::ModelRunner::create(*module, options);
   if (!runner)
     return 1;
+  struct PrintProfile {
+    gptq::ModelRunner &r;
+    ~PrintProfile() {
+      if (profile)
+        llvm::errs() << r.profileTable();
+    }
+  } printProfile{*runner};
 
   if (!evalPpl.empty()) {
     auto tokens = rt::readNpy(evalPpl);

@@ -16,6 +16,7 @@ struct RunnerOptions {
   bool checkFinite = false;
   int numThreads = 0;
   std::string device = "cpu"; ///< "cpu" or "cuda"
+  bool profile = false;       ///< time every step (profileTable())
 };
 
 struct PerplexityOptions {
@@ -57,6 +58,10 @@ public:
   /// input, first output [batch, seq, vocab]) and that every id of `ids` is
   /// below the vocabulary size; `what` names the ids in errors.
   rt::Status checkTokens(const int64_t *ids, int64_t n, const std::string &what);
+
+  /// With RunnerOptions::profile: seconds and share of the run time per op
+  /// kind, most expensive first, as a printable table.
+  std::string profileTable() const;
 
   rt::Executor &executor() { return *executor_; }
   const rt::Plan &plan() const { return *plan_; }
