@@ -800,8 +800,6 @@ static LogicalResult convertLayerNorm(NodeContext &nc) {
   auto eps = nc.floatAttr("epsilon", 1e-5f);
   if (failed(axis) || failed(eps))
     return failure();
-  if (nc.outputUsed(1) || nc.outputUsed(2))
-    return nc.fail("the Mean and InvStdDev outputs are not supported");
   SmallVector<Value> operands{nc.input(0), nc.input(1)};
   if (Value bias = nc.input(2))
     operands.push_back(bias);
@@ -812,6 +810,55 @@ static LogicalResult convertLayerNorm(NodeContext &nc) {
   if (failed(r))
     return failure();
   nc.setOutput(0, *r);
+  if (!nc.outputUsed(1) && !nc.outputUsed(2))
+    return success();
+  // The statistics outputs (training graphs and the conformance tests use
+  // them), spelled out in f32 (stash_type 1, the only one ONNX defines):
+  // Mean = mean(x), InvStdDev = 1 / sqrt(mean((x - Mean)^2) + epsilon),
+  // both with the normalized dimensions kept as 1.
+  auto stash = nc.intAttr("stash_type", 1);
+  if (failed(stash))
+    return failure();
+  if (*stash != 1)
+    return nc.fail("stash_type " + llvm::Twine(*stash) +
+                   " is not supported (1: float)");
+  Value x = nc.input(0);
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto norm = nn::normalizeAxis(*axis, xType.getRank());
+  if (!norm)
+    return nc.fail("axis " + llvm::Twine(*axis) + " is out of range for rank " +
+                   llvm::Twine(xType.getRank()));
+  if (!xType.getElementType().isF32()) {
+    auto c = nc.build1<nn::CastOp>({x}, {named(nc, "to", TypeAttr::get(b.getF32Type()))});
+    if (failed(c))
+      return failure();
+    x = *c;
+  }
+  SmallVector<int64_t> axes;
+  for (int64_t d = *norm; d < xType.getRank(); ++d)
+    axes.push_back(d);
+  auto axesAttr = named(nc, "axes", b.getDenseI64ArrayAttr(axes));
+  auto mean = nc.build1<nn::ReduceMeanOp>({x}, {axesAttr});
+  if (failed(mean))
+    return failure();
+  auto diff = nc.build1<nn::SubOp>({x, *mean});
+  auto sq = succeeded(diff) ? nc.build1<nn::MulOp>({*diff, *diff})
+                            : FailureOr<Value>(failure());
+  auto var = succeeded(sq) ? nc.build1<nn::ReduceMeanOp>({*sq}, {axesAttr})
+                           : FailureOr<Value>(failure());
+  if (failed(var))
+    return failure();
+  Value epsV = nc.constant(DenseElementsAttr::get(
+      RankedTensorType::get({}, b.getF32Type()), b.getF32FloatAttr(*eps).getValue()));
+  auto sum = nc.build1<nn::AddOp>({*var, epsV});
+  auto root = succeeded(sum) ? nc.build1<nn::SqrtOp>({*sum})
+                             : FailureOr<Value>(failure());
+  auto inv = succeeded(root) ? nc.build1<nn::ReciprocalOp>({*root})
+                             : FailureOr<Value>(failure());
+  if (failed(inv))
+    return failure();
+  nc.setOutput(1, *mean);
+  nc.setOutput(2, *inv);
   return success();
 }
 
