@@ -4,7 +4,9 @@
 // times a batched left operand is one GEMM with M = (batch * rows); other
 // batch layouts loop one GEMM per output matrix with broadcast strides.
 // Integer matmuls use a plain loop (wrap-around arithmetic); f16/bf16 are
-// computed in f32.
+// computed in f32. Many small float GEMMs (attention: [256, 8] x [8, 256]
+// per head) run as a vectorized loop per matrix, the matrices spread over
+// the runtime's threads: BLAS's per-call overhead dominates at these sizes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -70,6 +72,28 @@ void intGemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T *a,
       c[i * ldc + j] = (T)acc[j];
   }
 }
+
+/// C[M,N] = A[M,K] B[K,N] for small matrices: row by row, the row of C
+/// accumulated over K in a local buffer (the compiler vectorizes along N).
+template <typename T>
+void smallGemm(int64_t m, int64_t n, int64_t k, const T *a, const T *b, T *c) {
+  for (int64_t i = 0; i < m; ++i) {
+    T *ci = c + i * n;
+    const T *ai = a + i * k;
+    for (int64_t j = 0; j < n; ++j)
+      ci[j] = T(0);
+    for (int64_t p = 0; p < k; ++p) {
+      const T av = ai[p];
+      const T *bp = b + p * n;
+      for (int64_t j = 0; j < n; ++j)
+        ci[j] += av * bp[j];
+    }
+  }
+}
+
+/// Up to this many multiply-adds per matrix a batched matmul takes the
+/// small-GEMM path.
+constexpr int64_t kSmallGemmMacs = int64_t(1) << 20;
 
 Status checkBlasRange(const KernelArgs &a, int64_t m, int64_t n, int64_t k) {
   if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
@@ -139,6 +163,22 @@ Status matmulImpl(const KernelArgs &a) {
     // One GEMM per output matrix; broadcast batch dims have stride 0.
     Broadcast bc;
     bc.init(batch, {&batchA, &batchB});
+    if constexpr (std::is_floating_point<T>::value) {
+      if (m * n * k <= kSmallGemmMacs && nb >= 2) {
+        int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / (m * n * k));
+        parallelFor(nb, grain, [&](int64_t b0, int64_t b1) {
+          bc.forRuns(b0, b1, [&](const int64_t *offs, int64_t o, int64_t len) {
+            int64_t sa = bc.innerContiguous(0) ? 1 : 0;
+            int64_t sb = bc.innerContiguous(1) ? 1 : 0;
+            for (int64_t i = 0; i < len; ++i)
+              smallGemm<T>(m, n, k, pa + (offs[0] + i * sa) * m * k,
+                           pb + (offs[1] + i * sb) * k * n,
+                           pc + (o + i) * m * n);
+          });
+        });
+        return;
+      }
+    }
     bc.forRuns(0, nb, [&](const int64_t *offs, int64_t o, int64_t len) {
       int64_t sa = bc.innerContiguous(0) ? 1 : 0;
       int64_t sb = bc.innerContiguous(1) ? 1 : 0;

@@ -9,10 +9,8 @@
 
 #include "RuntimeTestUtil.h"
 
-#include <cblas.h>
 
 #include <algorithm>
-#include <chrono>
 
 using namespace gptq::rt;
 using namespace gptq::rt::test;
@@ -217,50 +215,6 @@ TEST(Gemm, Errors) {
       << st.message();
   EXPECT_FALSE(call.run({&a, &a}).isOk());
   EXPECT_FALSE(call.run({&v, &b}).isOk());
-}
-
-/// Median time of `fn` in microseconds.
-template <typename F> double medianMicros(F &&fn, int reps = 200) {
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    auto s = std::chrono::steady_clock::now();
-    fn();
-    t.push_back(std::chrono::duration<double, std::micro>(
-                    std::chrono::steady_clock::now() - s)
-                    .count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
-TEST(MatMul, OverheadAgainstBareSgemm) {
-  struct Case {
-    Shape a, b;
-  } cases[] = {{{256, 64}, {64, 172}}, {{16, 256, 64}, {64, 172}},
-               {{1, 256, 172}, {172, 64}}};
-  for (const Case &c : cases) {
-    Tensor a = random(DType::F32, c.a, 1), b = random(DType::F32, c.b, 2);
-    int m = (int)(a.numel() / c.a.back()), k = (int)c.a.back(),
-        n = (int)c.b.back();
-    std::vector<float> out((size_t)m * n);
-    KernelCall call(OpKind::MatMul);
-    for (int i = 0; i < 20; ++i) // warm up both
-      (void)call.run({&a, &b});
-    auto bare = [&] {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f,
-                  a.data<float>(), k, b.data<float>(), n, 0.0f, out.data(), n);
-    };
-    auto ours = [&] { (void)call.run({&a, &b}); };
-    double tb = medianMicros(bare), to = medianMicros(ours);
-    tb = std::min(tb, medianMicros(bare));
-    to = std::min(to, medianMicros(ours));
-    std::printf("matmul %s x %s: kernel %.1f us, bare cblas_sgemm %.1f us "
-                "(ratio %.2f)\n",
-                shapeToString(c.a).c_str(), shapeToString(c.b).c_str(), to, tb,
-                to / tb);
-    // Loose bound: timing on shared CI machines is noisy.
-    EXPECT_LT(to, 2.0 * tb + 20.0);
-  }
 }
 
 } // namespace
