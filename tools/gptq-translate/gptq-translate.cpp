@@ -2,7 +2,7 @@
 //
 //   gptq-translate --import-onnx model.onnx -o model.mlir|model.mlirbc
 //       [--input-shape input_ids=1x256] [--no-canonicalize] [--op-stats]
-//   gptq-translate --export-onnx quantized.mlir(bc) -o model.onnx [--external-data]
+//   gptq-translate --export-onnx quantized.mlir(bc) -o model.onnx [--external-data=false]
 //   gptq-translate --export-gptq DIR quantized.mlir(bc) [--zeros-v2] [--force]
 //
 // Output files are written atomically (a temporary file renamed into place),
@@ -40,9 +40,11 @@ static cl::opt<bool> exportOnnx("export-onnx",
 static cl::opt<std::string> exportGptq("export-gptq",
                                        cl::desc("Export a quantized module as a GPTQ checkpoint into DIR"),
                                        cl::value_desc("dir"), cl::cat(category));
-static cl::opt<bool> externalData("external-data",
-                                  cl::desc("--export-onnx: store large initializers in <model>.data"),
-                                  cl::cat(category));
+static cl::opt<bool> externalData(
+    "external-data",
+    cl::desc("--export-onnx: store initializers of 1 KiB or more in "
+             "<model>.data (default; --external-data=false keeps them inline)"),
+    cl::init(true), cl::cat(category));
 static cl::opt<bool> zerosV2("zeros-v2",
                              cl::desc("--export-gptq: store zero points as v2 (no zero - 1)"),
                              cl::cat(category));
@@ -94,11 +96,12 @@ int main(int argc, char **argv) {
         llvm::errs() << "gptq-translate: error: --export-onnx needs -o <model.onnx>\n";
         return 2;
       }
-      if (!force && llvm::sys::fs::exists(outputFile)) {
-        llvm::errs() << "gptq-translate: error: '" << outputFile
-                     << "' exists; refusing to overwrite it (use --force)\n";
-        return 1;
-      }
+      for (std::string p : {outputFile.getValue(), outputFile + ".data"})
+        if (!force && llvm::sys::fs::exists(p)) {
+          llvm::errs() << "gptq-translate: error: '" << p
+                       << "' exists; refusing to overwrite it (use --force)\n";
+          return 1;
+        }
       gptq::OnnxExportOptions eo;
       eo.externalData = externalData;
       return failed(gptq::exportOnnx(*module, outputFile, eo)) ? 1 : 0;

@@ -24,6 +24,23 @@ struct OnnxExportOptions {
   int64_t externalThreshold = 1024;
 };
 
+/// How a quantized [K, N] weight maps onto com.microsoft.MatMulNBits.
+struct MatMulNBitsLayout {
+  int64_t blockSize = 0; ///< MatMulNBits block_size
+  int64_t kBlocks = 0;   ///< ceil(K / block_size)
+  int64_t blobSize = 0;  ///< block_size * bits / 8
+};
+
+/// The MatMulNBits layout for a weight with K input rows quantized with
+/// `bits` and `groupSize` (-1: per output channel); `actOrder` when it
+/// carries a non-trivial g_idx. Fails with `reason` set when onnxruntime
+/// cannot express it (3 bits; act-order at other than 4 bits; a group size
+/// with no power-of-two divisor >= 16).
+mlir::FailureOr<MatMulNBitsLayout> matMulNBitsLayout(int64_t bits,
+                                                     int64_t groupSize,
+                                                     bool actOrder, int64_t k,
+                                                     std::string &reason);
+
 /// Exports @main of `module` to an ONNX model at `path`.
 mlir::LogicalResult exportOnnx(mlir::ModuleOp module, llvm::StringRef path,
                                const OnnxExportOptions &options = {});
