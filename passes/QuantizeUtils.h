@@ -37,6 +37,13 @@ struct Selection {
   std::vector<std::string> include, exclude;
 };
 
+/// The name of a linear layer: the weight's initializer name when it is a
+/// parameter name ("model.layers.0.q_proj.weight" -> "model.layers.0.q_proj"),
+/// else the node name ("/layers.0/wq/MatMul" -> "layers.0.wq"), else
+/// "linear<index>".
+std::string linearLayerName(mlir::Operation *op, nn::ConstantOp weight,
+                            size_t index);
+
 /// The eligible linear layers of @main in program order, filtered by the
 /// include/exclude glob patterns (the layer producing a graph output is
 /// excluded unless an include pattern names it). Weight constants shared

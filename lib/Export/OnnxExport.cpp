@@ -685,7 +685,7 @@ LogicalResult OnnxExporter::run(StringRef path,
                                 const OnnxExportOptions &options) {
   auto fn = module.lookupSymbol<func::FuncOp>("main");
   if (!fn || fn.isExternal())
-    return emitError(module.getLoc()) << "no function @main to export";
+    return emitError(UnknownLoc::get(module.getContext())) << "no function @main to export";
   model.set_ir_version(8);
   model.set_producer_name("gptq-mlir");
   model.set_producer_version("0.1");
@@ -775,7 +775,7 @@ LogicalResult OnnxExporter::run(StringRef path,
               os << data;
               return llvm::Error::success();
             }))
-      return emitError(module.getLoc())
+      return emitError(UnknownLoc::get(module.getContext()))
              << "cannot write '" << dataPath
              << "': " << llvm::toString(std::move(err));
   }
@@ -783,7 +783,7 @@ LogicalResult OnnxExporter::run(StringRef path,
   if (!model.SerializeToString(&bytes)) {
     if (external)
       llvm::sys::fs::remove(dataPath);
-    return emitError(module.getLoc())
+    return emitError(UnknownLoc::get(module.getContext()))
            << "the ONNX model is too large to serialize; use external data";
   }
   if (llvm::Error err =
@@ -793,7 +793,7 @@ LogicalResult OnnxExporter::run(StringRef path,
           })) {
     if (external)
       llvm::sys::fs::remove(dataPath);
-    return emitError(module.getLoc())
+    return emitError(UnknownLoc::get(module.getContext()))
            << "cannot write '" << path << "': " << llvm::toString(std::move(err));
   }
   return success();

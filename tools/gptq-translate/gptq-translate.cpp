@@ -4,6 +4,7 @@
 //       [--input-shape input_ids=1x256] [--no-canonicalize] [--op-stats]
 //   gptq-translate --export-onnx quantized.mlir(bc) -o model.onnx [--external-data=false]
 //   gptq-translate --export-gptq DIR quantized.mlir(bc) [--zeros-v2] [--force]
+//   gptq-translate --export-dequantized DIR quantized.mlir(bc)
 //
 // Output files are written atomically (a temporary file renamed into place),
 // so a failure never leaves a half-written file behind.
@@ -40,6 +41,11 @@ static cl::opt<bool> exportOnnx("export-onnx",
 static cl::opt<std::string> exportGptq("export-gptq",
                                        cl::desc("Export a quantized module as a GPTQ checkpoint into DIR"),
                                        cl::value_desc("dir"), cl::cat(category));
+static cl::opt<std::string> exportDequantized(
+    "export-dequantized",
+    cl::desc("Write the dequantized weight of every quantized layer as "
+             "DIR/<layer>.npy (float32 [K, N]; the runtime's dequantization)"),
+    cl::value_desc("dir"), cl::cat(category));
 static cl::opt<bool> externalData(
     "external-data",
     cl::desc("--export-onnx: store initializers of 1 KiB or more in "
@@ -80,17 +86,23 @@ int main(int argc, char **argv) {
   context.loadAllAvailableDialects();
   gptq::ToolDiagnostics diagnostics(&context, "gptq-translate");
 
-  int modes = importOnnx + exportOnnx + !exportGptq.empty();
+  int modes = importOnnx + exportOnnx + !exportGptq.empty() +
+              !exportDequantized.empty();
   if (modes != 1) {
     llvm::errs() << "gptq-translate: error: choose one translation: "
-                    "--import-onnx, --export-onnx or --export-gptq DIR\n";
+                    "--import-onnx, --export-onnx, --export-gptq DIR or "
+                    "--export-dequantized DIR\n";
     return 2;
   }
 
-  if (exportOnnx || !exportGptq.empty()) {
+  if (exportOnnx || !exportGptq.empty() || !exportDequantized.empty()) {
     OwningOpRef<ModuleOp> module = gptq::loadModel(&context, inputFile);
     if (!module)
       return 1;
+    if (!exportDequantized.empty())
+      return failed(gptq::exportDequantizedWeights(*module, exportDequantized))
+                 ? 1
+                 : 0;
     if (exportOnnx) {
       if (outputFile == "-") {
         llvm::errs() << "gptq-translate: error: --export-onnx needs -o <model.onnx>\n";

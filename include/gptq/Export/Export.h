@@ -51,14 +51,34 @@ struct GPTQCheckpointOptions {
   bool zerosV2 = false;
   /// Replace an existing directory's files.
   bool force = false;
+  /// When a zero point is 0 (no v1 form), write v2 instead of failing.
+  bool fallBackToV2 = false;
+};
+
+/// What exportGPTQCheckpoint wrote.
+struct GPTQCheckpointInfo {
+  bool zerosV2 = false;        ///< checkpoint_format gptq_v2
+  int64_t quantizedLayers = 0;
+  int64_t tensors = 0;
+  std::string v1Problem;       ///< why v1 was impossible (if it was)
 };
 
 /// Writes <dir>/model.safetensors (<layer>.qweight/.qzeros/.scales/.g_idx/
-/// .bias for every gptq.matmul_nbits, and the named float parameters of the
-/// rest of the model) and <dir>/quantize_config.json.
+/// .bias for every gptq.matmul_nbits, <layer>.weight [N, K] for unquantized
+/// linear layers, and the named float parameters of the rest of the model)
+/// and <dir>/quantize_config.json. Fails (writing nothing) when the layers
+/// disagree on their quantization parameters, or when a zero point is 0 and
+/// v1 zeros are asked for without fallBackToV2.
 mlir::LogicalResult exportGPTQCheckpoint(mlir::ModuleOp module,
                                          llvm::StringRef dir,
-                                         const GPTQCheckpointOptions &options = {});
+                                         const GPTQCheckpointOptions &options = {},
+                                         GPTQCheckpointInfo *info = nullptr);
+
+/// Writes, for every gptq.matmul_nbits, the weight it computes with -
+/// dequantized by the runtime (rt::quant::dequantize) - as
+/// <dir>/<layer>.npy (float32 [K, N]). For tests and debugging.
+mlir::LogicalResult exportDequantizedWeights(mlir::ModuleOp module,
+                                             llvm::StringRef dir);
 
 } // namespace gptq
 
