@@ -177,6 +177,23 @@ static Value makeConstant(PatternRewriter &rewriter, Location loc,
   return nn::ConstantOp::create(rewriter, loc, attr);
 }
 
+/// A name location without PEFT's "base_layer" level: node
+/// "/layers.0/q_proj/base_layer/MatMul" -> "/layers.0/q_proj/MatMul",
+/// parameter "layers.0.q_proj.base_layer.weight" -> "layers.0.q_proj.weight".
+static Location withoutBaseLayer(Location loc) {
+  auto nl = dyn_cast<NameLoc>(loc);
+  if (!nl)
+    return loc;
+  std::string name = nl.getName().str();
+  for (StringRef level : {"/base_layer/", ".base_layer."}) {
+    size_t at = name.find(level.str());
+    if (at != std::string::npos)
+      name.replace(at, level.size(), level.substr(0, 1).str());
+  }
+  return NameLoc::get(StringAttr::get(loc.getContext(), name),
+                      nl.getChildLoc());
+}
+
 /// nn.add(base, branch) -> base with the merged weight.
 struct MergeLoraBranch : public OpRewritePattern<nn::AddOp> {
   MergeLoraBranch(MLIRContext *ctx, llvm::Statistic &numMerged)
@@ -275,19 +292,22 @@ struct MergeLoraBranch : public OpRewritePattern<nn::AddOp> {
                          base->w.at(i, j) + delta[k * N + n] / base->alpha);
       }
 
-    // Keep the base weight's name (layer names derive from it).
+    // Keep the base weight's name (layer names derive from it), as PEFT's
+    // merge_and_unload does: without the "base_layer" wrapper level.
     Value wSource = base->weight;
     if (auto tr = wSource.getDefiningOp<nn::TransposeOp>())
       wSource = tr.getInput();
-    Location wLoc = wSource.getLoc();
+    Location wLoc = withoutBaseLayer(wSource.getLoc());
     std::string blobName = "lora_merged";
     if (auto nl = dyn_cast<NameLoc>(wLoc))
-      blobName = nl.getName().str() + ".lora_merged";
+      blobName = nl.getName().str();
     rewriter.setInsertionPoint(base->op);
     Value newWeight = makeConstant(rewriter, wLoc, wType, merged, blobName);
     // Operand 1 is the weight of both nn.matmul (rhs) and nn.gemm (b).
-    rewriter.modifyOpInPlace(base->op,
-                             [&] { base->op->setOperand(1, newWeight); });
+    rewriter.modifyOpInPlace(base->op, [&] {
+      base->op->setOperand(1, newWeight);
+      base->op->setLoc(withoutBaseLayer(base->op->getLoc()));
+    });
     rewriter.replaceOp(add, y);
     ++numMerged;
     return success();

@@ -114,8 +114,10 @@ def GPTQMergeLora : Pass<"gptq-merge-lora", "mlir::ModuleOp"> {
     A branch is folded only when A, B and the scales are constants, every
     intermediate value of the branch has exactly one user, the base result
     has no user but the `nn.add`, and both read the same input `x`; other
-    graphs are left unchanged. The merged weight keeps the base weight's
-    location (its name), so layer names of later passes do not change.
+    graphs are left unchanged. The merged weight and the base op keep their
+    names without PEFT's `base_layer` level (`layers.0.q_proj.base_layer.weight`
+    becomes `layers.0.q_proj.weight`), as `merge_and_unload` names them, so
+    quantized layers and checkpoint tensors carry the merged model's names.
   }];
   let dependentDialects = ["::gptq::nn::NNDialect"];
   let statistics = [

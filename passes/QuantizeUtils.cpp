@@ -295,6 +295,8 @@ LogicalResult quantize::rewriteLayer(const LinearLayer &layer,
   return success();
 }
 
+quantize::QuantizeObserver::~QuantizeObserver() = default;
+
 std::string quantize::progressLine(size_t index, size_t total,
                                    const LayerRecord &r, bool withLoss) {
   std::string s;

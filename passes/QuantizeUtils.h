@@ -79,6 +79,24 @@ struct LayerRecord {
   std::string warning;
 };
 
+/// Receives the progress of gptq-quantize / gptq-rtn as it happens (tools
+/// draw progress bars and write reports from it). Attach with
+/// createGPTQQuantize(options, observer) / createGPTQRtn(options, observer).
+class QuantizeObserver {
+public:
+  virtual ~QuantizeObserver();
+  /// The layers are selected; `total` will be quantized.
+  virtual void begin(size_t total, llvm::StringRef method) {}
+  /// Layer `index` (1-based) of `total` is quantized.
+  virtual void layerDone(size_t index, size_t total, const LayerRecord &r) {}
+  /// A linear op that is not quantized, and why ("name: reason").
+  virtual void skipped(llvm::StringRef what) {}
+  /// Something was adjusted (e.g. damping raised).
+  virtual void warning(llvm::StringRef message) {}
+  /// All layers are rewritten; `seconds` in the pass.
+  virtual void end(double seconds) {}
+};
+
 /// "[12/35] layers.3.w2 172x64  loss 0.0123  0.04 s"
 std::string progressLine(size_t index, size_t total, const LayerRecord &r,
                          bool withLoss);
