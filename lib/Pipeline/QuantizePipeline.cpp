@@ -212,6 +212,12 @@ bool Pipeline::checkOptions() {
              "--rtn for round-to-nearest without calibration)\n";
     return false;
   }
+  for (auto [path, flag] : {std::pair{o.calibration, "--calibration"},
+                            {o.evalTokens, "--eval"}})
+    if (!path.empty() && !llvm::sys::fs::exists(path)) {
+      err() << flag << " '" << path << "': no such file\n";
+      return false;
+    }
   if (o.compareRtn && o.evalTokens.empty()) {
     err() << "--compare-rtn needs --eval tokens.npy\n";
     return false;
@@ -458,7 +464,7 @@ int Pipeline::run() {
   }
   note(llvm::formatv("wrote {0}/: model.mlirbc{1}, gptq/, report.md "
                      "({2:F1} s in all)",
-                     o.outputDir,
+                     StringRef(o.outputDir).rtrim('/'),
                      o.onnx ? ", model.onnx (+ model.onnx.data)" : "",
                      secondsSince(start)));
   return 0;

@@ -46,9 +46,13 @@ std::unique_ptr<StagedOutputs> StagedOutputs::create(llvm::StringRef dir,
     }
     out->createdDir_ = true;
   }
-  llvm::SmallString<256> stage;
+  // createUniqueDirectory puts relative names under the system temp
+  // directory: give it an absolute one (the stage must be on dir's file
+  // system for renames).
+  llvm::SmallString<256> absDir(dir), stage;
+  (void)fs::make_absolute(absDir);
   if (std::error_code ec = fs::createUniqueDirectory(
-          join(dir, ".gptq-staging"), stage)) {
+          join(absDir, ".gptq-staging"), stage)) {
     error = "cannot write to the output directory '" + dir.str() +
             "': " + ec.message();
     if (out->createdDir_)
