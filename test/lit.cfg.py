@@ -18,6 +18,10 @@ config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%src_root", config.gptq_src_root))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%models", os.path.join(config.gptq_src_root, "models")))
+# The mlir-opt plugin (lib/Plugin) and the mlir-opt of the LLVM install.
+config.substitutions.append(("%gptq_plugin", os.path.join(config.gptq_lib_dir, "libGPTQPlugin.so")))
+if os.path.exists(os.path.join(config.llvm_tools_dir, "mlir-opt")):
+    config.available_features.add("mlir-opt")
 
 llvm_config.with_system_environment(["HOME", "TMPDIR", "PYTHONPATH"])
 llvm_config.use_default_substitutions()
@@ -27,6 +31,8 @@ llvm_config.with_environment("PATH", config.gptq_tools_dir, append_path=True)
 
 tool_dirs = [config.gptq_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["FileCheck", "not", "count"], [config.llvm_tools_dir])
+llvm_config.add_tool_substitutions([ToolSubst("mlir-opt", unresolved="ignore")],
+                                   [config.llvm_tools_dir])
 tools = ["gptq-opt", "gptq-translate", "gptq-run", "gptq-quantize", "onnx-txt2pb",
          "gptq-onnx-backend-test"]
 llvm_config.add_tool_substitutions(
