@@ -22,6 +22,9 @@ config.substitutions.append(("%models", os.path.join(config.gptq_src_root, "mode
 config.substitutions.append(("%gptq_plugin", os.path.join(config.gptq_lib_dir, "libGPTQPlugin.so")))
 if os.path.exists(os.path.join(config.llvm_tools_dir, "mlir-opt")):
     config.available_features.add("mlir-opt")
+# File permissions bind only non-root users.
+if hasattr(os, "geteuid") and os.geteuid() != 0:
+    config.available_features.add("non-root")
 # Installing the build tree and building a consumer project against it.
 if config.cmake_command and os.path.exists(config.cmake_command):
     config.available_features.add("cmake")
