@@ -33,6 +33,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <set>
 
 using namespace mlir;
 using namespace gptq;
@@ -231,6 +232,7 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
   // Unquantized linear layers (the head): <layer>.weight in torch's Linear
   // layout [N, K], alpha applied, and <layer>.bias.
   size_t index = 0;
+  std::set<std::string> headNames;
   for (Operation &op : fn.getBody().front()) {
     Value x, w, c;
     bool transB = false;
@@ -257,6 +259,9 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
         x.getDefiningOp<nn::ConstantOp>())
       continue;
     std::string name = quantize::linearLayerName(&op, cst, index++);
+    for (int i = 1; !headNames.insert(name).second; ++i)
+      name = quantize::linearLayerName(&op, cst, index - 1) + "_" +
+             std::to_string(i);
     auto t = tensorFromAttr(cst.getValue());
     if (failed(t))
       continue;

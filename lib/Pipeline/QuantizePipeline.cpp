@@ -225,9 +225,9 @@ bool Pipeline::checkOptions() {
   if (o.onnx) {
     // The layout check of the ONNX exporter, for any K with several groups,
     // before hours of calibration are spent (the exporter checks each
-    // layer exactly; static groups make g_idx trivial).
+    // layer exactly; static groups and a single group make g_idx trivial).
     std::string reason;
-    bool actOrder = o.descAct && !o.staticGroups;
+    bool actOrder = o.descAct && !o.staticGroups && o.groupSize > 0;
     if (failed(matMulNBitsLayout(o.bits, o.groupSize, actOrder,
                                  /*k=*/int64_t(1) << 40, reason))) {
       err() << "this quantization cannot be exported to ONNX: " << reason
