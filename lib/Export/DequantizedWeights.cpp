@@ -28,7 +28,8 @@ using namespace gptq;
 LogicalResult gptq::exportDequantizedWeights(ModuleOp module, StringRef dir) {
   auto fn = module.lookupSymbol<func::FuncOp>("main");
   if (!fn || fn.isExternal())
-    return emitError(UnknownLoc::get(module.getContext())) << "no function @main to export";
+    return emitError(UnknownLoc::get(module.getContext()))
+           << "no function @main to export";
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
     return emitError(UnknownLoc::get(module.getContext()))
            << "cannot create '" << dir << "': " << ec.message();
@@ -56,7 +57,8 @@ LogicalResult gptq::exportDequantizedWeights(ModuleOp module, StringRef dir) {
     auto scales = constTensor(op.getScales());
     auto qzeros = constTensor(op.getQzeros());
     if (failed(qweight) || failed(scales) || failed(qzeros)) {
-      op.emitOpError("layer '") << name << "': packed operands must be constants";
+      op.emitOpError("layer '")
+          << name << "': packed operands must be constants";
       return WalkResult::interrupt();
     }
     w.qweight.assign(qweight->data<int32_t>(),

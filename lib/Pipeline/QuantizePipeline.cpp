@@ -200,9 +200,9 @@ private:
 
 bool Pipeline::checkOptions() {
   if (o.rtn) {
-    for (auto [set, flag] :
-         {std::pair{o.descAct, "--desc-act"}, {o.staticGroups, "--static-groups"},
-          {o.compareRtn, "--compare-rtn"}})
+    for (auto [set, flag] : {std::pair{o.descAct, "--desc-act"},
+                             {o.staticGroups, "--static-groups"},
+                             {o.compareRtn, "--compare-rtn"}})
       if (set) {
         err() << flag << " applies to GPTQ, not to --rtn\n";
         return false;
@@ -212,8 +212,8 @@ bool Pipeline::checkOptions() {
              "--rtn for round-to-nearest without calibration)\n";
     return false;
   }
-  for (auto [path, flag] : {std::pair{o.calibration, "--calibration"},
-                            {o.evalTokens, "--eval"}})
+  for (auto [path, flag] :
+       {std::pair{o.calibration, "--calibration"}, {o.evalTokens, "--eval"}})
     if (!path.empty() && !llvm::sys::fs::exists(path)) {
       err() << flag << " '" << path << "': no such file\n";
       return false;
@@ -322,7 +322,8 @@ int Pipeline::run() {
     }
   }
   std::string error;
-  std::unique_ptr<StagedOutputs> out = StagedOutputs::create(o.outputDir, error);
+  std::unique_ptr<StagedOutputs> out =
+      StagedOutputs::create(o.outputDir, error);
   if (!out) {
     err() << error << "\n";
     return 1;
@@ -363,11 +364,9 @@ int Pipeline::run() {
 
   // 4. Quantize.
   progress = std::make_unique<Progress>(o.progress);
-  note(llvm::formatv("quantizing with {0}{1} ({2} linear layers)",
-                     o.rtn ? "RTN" : "GPTQ",
-                     o.rtn ? std::string()
-                           : " on '" + o.calibration + "'",
-                     linearOps));
+  note(llvm::formatv(
+      "quantizing with {0}{1} ({2} linear layers)", o.rtn ? "RTN" : "GPTQ",
+      o.rtn ? std::string() : " on '" + o.calibration + "'", linearOps));
   t0 = Clock::now();
   if (failed(quantize(*module, o.rtn, progress.get())))
     return 1;
@@ -503,16 +502,20 @@ std::string Pipeline::report() const {
     os << " (the output layer stays in float unless --include names it)";
   os << " |\n";
   if (loraMerged)
-    os << "| LoRA | " << loraMerged << " adapter(s) merged before quantization |\n";
-  os << "| time | import " << fmt(importSeconds, "%.2f")
-     << " s, quantization " << fmt(quantSeconds, "%.2f") << " s, export "
-     << fmt(exportSeconds, "%.2f") << " s |\n";
+    os << "| LoRA | " << loraMerged
+       << " adapter(s) merged before quantization |\n";
+  os << "| time | import " << fmt(importSeconds, "%.2f") << " s, quantization "
+     << fmt(quantSeconds, "%.2f") << " s, export " << fmt(exportSeconds, "%.2f")
+     << " s |\n";
   os << "| checkpoint | `gptq/` (" << checkpoint.tensors << " tensors, "
      << (checkpoint.zerosV2 ? "gptq_v2" : "gptq (v1)") << " zeros)";
   if (!o.zerosV2 && checkpoint.zerosV2)
     os << "; v2 because " << checkpoint.v1Problem;
   os << " |\n";
-  os << "| ONNX | " << (o.onnx ? "`model.onnx` (MatMulNBits, weights in `model.onnx.data`)" : "not written (--no-onnx)") << " |\n";
+  os << "| ONNX | "
+     << (o.onnx ? "`model.onnx` (MatMulNBits, weights in `model.onnx.data`)"
+                : "not written (--no-onnx)")
+     << " |\n";
   if (!progress->warnings.empty()) {
     os << "| warnings | ";
     for (size_t i = 0; i < progress->warnings.size(); ++i)
@@ -574,8 +577,8 @@ std::string Pipeline::report() const {
 
 const std::vector<std::string> &gptq::quantizePipelineOutputs() {
   static const std::vector<std::string> names = {
-      "model.mlirbc", "model.onnx", "model.onnx.data", "gptq", "report.md",
-      "kernels.cu"};
+      "model.mlirbc", "model.onnx", "model.onnx.data",
+      "gptq",         "report.md",  "kernels.cu"};
   return names;
 }
 

@@ -73,8 +73,8 @@ std::string StagedOutputs::makeStage() {
   // createUniqueDirectory puts relative names under the system temp
   // directory: give it an absolute one (the stage must be on dir's file
   // system for renames).
-  if (std::error_code ec = fs::createUniqueDirectory(
-          join(absDir_, ".gptq-staging"), stage))
+  if (std::error_code ec =
+          fs::createUniqueDirectory(join(absDir_, ".gptq-staging"), stage))
     return "cannot write to the output directory '" + dir_ +
            "': " + ec.message();
   stage_ = std::string(stage);
@@ -134,7 +134,8 @@ void StagedOutputs::retire(llvm::StringRef name) {
 }
 
 std::vector<std::string>
-StagedOutputs::existing(llvm::StringRef dir, llvm::ArrayRef<std::string> names) {
+StagedOutputs::existing(llvm::StringRef dir,
+                        llvm::ArrayRef<std::string> names) {
   std::vector<std::string> out;
   for (const std::string &n : names)
     if (fs::exists(join(dir, n)))

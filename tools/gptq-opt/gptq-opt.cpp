@@ -47,7 +47,7 @@ int main(int argc, char **argv) {
   if (wantsBytecode(argc, argv))
     args.push_back(emitBytecode);
   args.push_back(nullptr);
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      (int)args.size() - 1, args.data(), "gptq-mlir optimizer driver\n",
-      registry));
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain((int)args.size() - 1, args.data(),
+                        "gptq-mlir optimizer driver\n", registry));
 }

@@ -19,7 +19,7 @@
 namespace gptq {
 
 struct QuantizePipelineOptions {
-  std::string model;       ///< .onnx (imported) or .mlir/.mlirbc
+  std::string model; ///< .onnx (imported) or .mlir/.mlirbc
   std::string outputDir;
   std::vector<std::string> inputShapes; ///< NAME=DxD... (ONNX only)
 
@@ -50,9 +50,9 @@ struct QuantizePipelineOptions {
   bool compareRtn = false; ///< also evaluate RTN with the same settings
 
   // Outputs.
-  bool onnx = true;        ///< write model.onnx
-  bool zerosV2 = false;    ///< checkpoint_format gptq_v2
-  bool force = false;      ///< replace existing outputs
+  bool onnx = true;     ///< write model.onnx
+  bool zerosV2 = false; ///< checkpoint_format gptq_v2
+  bool force = false;   ///< replace existing outputs
 
   enum class Progress { Auto, Bar, Lines, None };
   Progress progress = Progress::Auto;
