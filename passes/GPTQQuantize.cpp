@@ -44,6 +44,11 @@ static double secondsSince(Clock::time_point t0) {
 struct GPTQQuantizePass
     : public gptq::impl::GPTQQuantizeBase<GPTQQuantizePass> {
   using GPTQQuantizeBase::GPTQQuantizeBase;
+  GPTQQuantizePass(const GPTQQuantizeOptions &options,
+                   QuantizeObserver *observer)
+      : GPTQQuantizeBase(options), observer(observer) {}
+
+  QuantizeObserver *observer = nullptr;
 
   rt::quant::QuantConfig config() const {
     rt::quant::QuantConfig cfg;
@@ -130,9 +135,16 @@ struct GPTQQuantizePass
         emitError(module.getLoc()) << st.message();
         return signalPassFailure();
       }
+    if (observer) {
+      for (const std::string &sk : skipped)
+        observer->skipped(sk);
+      observer->begin(layers->size(), "gptq");
+    }
     if (layers->empty()) {
       if (!quiet)
         llvm::errs() << "gptq-quantize: no linear layer to quantize\n";
+      if (observer)
+        observer->end(secondsSince(t0));
       return;
     }
 
@@ -237,6 +249,11 @@ struct GPTQQuantizePass
       LayerRecord rec{l.name, l.k,    l.n, r.loss, r.seconds, r.dampUsed,
                       r.fellBackToRtn, r.warning};
       records.push_back(rec);
+      if (observer) {
+        if (!r.warning.empty())
+          observer->warning(r.warning);
+        observer->layerDone(records.size(), layers->size(), rec);
+      }
       if (!quiet) {
         if (!r.warning.empty())
           llvm::errs() << "gptq-quantize: warning: " << r.warning << "\n";
@@ -282,6 +299,8 @@ struct GPTQQuantizePass
          b.getNamedAttr("seqlen", b.getI64IntegerAttr(seq))});
 
     double total = secondsSince(t0);
+    if (observer)
+      observer->end(total);
     if (!quiet) {
       for (const std::string &s : skipped)
         llvm::errs() << "gptq-quantize: note: not quantized: " << s << "\n";
@@ -298,3 +317,9 @@ struct GPTQQuantizePass
 };
 
 } // namespace
+
+std::unique_ptr<Pass>
+gptq::createGPTQQuantize(const GPTQQuantizeOptions &options,
+                         QuantizeObserver *observer) {
+  return std::make_unique<GPTQQuantizePass>(options, observer);
+}

@@ -25,6 +25,10 @@ using namespace gptq::quantize;
 namespace {
 struct GPTQRtnPass : public gptq::impl::GPTQRtnBase<GPTQRtnPass> {
   using GPTQRtnBase::GPTQRtnBase;
+  GPTQRtnPass(const GPTQRtnOptions &options, QuantizeObserver *observer)
+      : GPTQRtnBase(options), observer(observer) {}
+
+  QuantizeObserver *observer = nullptr;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -41,6 +45,11 @@ struct GPTQRtnPass : public gptq::impl::GPTQRtnBase<GPTQRtnPass> {
     if (failed(layers))
       return signalPassFailure();
     std::vector<LayerRecord> records;
+    if (observer) {
+      for (const std::string &sk : skipped)
+        observer->skipped(sk);
+      observer->begin(layers->size(), "rtn");
+    }
     for (auto [i, l] : llvm::enumerate(*layers)) {
       if (auto st = rt::quant::validateConfig(cfg, l.k, l.name); !st) {
         emitError(module.getLoc()) << st.message();
@@ -54,6 +63,11 @@ struct GPTQRtnPass : public gptq::impl::GPTQRtnBase<GPTQRtnPass> {
       }
       LayerRecord rec{l.name, l.k, l.n, 0, res->seconds, 0, false, res->warning};
       records.push_back(rec);
+      if (observer) {
+        if (!res->warning.empty())
+          observer->warning(res->warning);
+        observer->layerDone(i + 1, layers->size(), rec);
+      }
       if (!quiet)
         llvm::errs() << progressLine(i + 1, layers->size(), rec,
                                      /*withLoss=*/false)
@@ -73,6 +87,8 @@ struct GPTQRtnPass : public gptq::impl::GPTQRtnBase<GPTQRtnPass> {
     double total = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - t0)
                        .count();
+    if (observer)
+      observer->end(total);
     if (!quiet) {
       for (const std::string &s : skipped)
         llvm::errs() << "gptq-rtn: note: not quantized: " << s << "\n";
@@ -87,3 +103,8 @@ struct GPTQRtnPass : public gptq::impl::GPTQRtnBase<GPTQRtnPass> {
   }
 };
 } // namespace
+
+std::unique_ptr<Pass> gptq::createGPTQRtn(const GPTQRtnOptions &options,
+                                          QuantizeObserver *observer) {
+  return std::make_unique<GPTQRtnPass>(options, observer);
+}

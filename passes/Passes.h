@@ -10,12 +10,23 @@
 #include "dialects/NN/IR/NNOps.h"
 
 namespace gptq {
+namespace quantize {
+class QuantizeObserver;
+} // namespace quantize
 
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"
 
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
+
+/// gptq-quantize / gptq-rtn reporting each layer to `observer` (which must
+/// outlive the pass; may be null).
+std::unique_ptr<mlir::Pass>
+createGPTQQuantize(const GPTQQuantizeOptions &options,
+                   quantize::QuantizeObserver *observer);
+std::unique_ptr<mlir::Pass> createGPTQRtn(const GPTQRtnOptions &options,
+                                          quantize::QuantizeObserver *observer);
 
 /// Re-infers result types of every op in `root` (in program order) and
 /// narrows them where the inference is more static; updates func.func

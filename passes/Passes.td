@@ -97,4 +97,32 @@ def GPTQRtn : Pass<"gptq-rtn", "mlir::ModuleOp"> {
   let options = QuantCommonOptions;
 }
 
+def GPTQMergeLora : Pass<"gptq-merge-lora", "mlir::ModuleOp"> {
+  let summary = "Fold constant low-rank adapter (LoRA) branches into base weights";
+  let description = [{
+    Merge-then-quantize: rewrites `y = x W + ((x A) B) * s` into `y = x W'`
+    with `W' = W + A B s`, for the forms torch.onnx produces for a PEFT LoRA
+    linear layer:
+      - base `nn.matmul(x, W)` or `nn.gemm(x, W, C?)` (any trans_b and
+        alpha), optionally followed by a constant bias `nn.add`;
+      - branch `nn.matmul`/`nn.gemm` (no C) on constant `A` [K, r] and
+        `B` [r, N] (either may be a constant seen through a 2-D
+        `nn.transpose`), in either order of the final `nn.add`;
+      - the scale as an `nn.mul` by a constant before A (scalar or [K]),
+        between A and B (scalar or [r]) and/or after B (scalar or [N]);
+        dropout and identity nodes vanish at import.
+    A branch is folded only when A, B and the scales are constants, every
+    intermediate value of the branch has exactly one user, the base result
+    has no user but the `nn.add`, and both read the same input `x`; other
+    graphs are left unchanged. The merged weight and the base op keep their
+    names without PEFT's `base_layer` level (`layers.0.q_proj.base_layer.weight`
+    becomes `layers.0.q_proj.weight`), as `merge_and_unload` names them, so
+    quantized layers and checkpoint tensors carry the merged model's names.
+  }];
+  let dependentDialects = ["::gptq::nn::NNDialect"];
+  let statistics = [
+    Statistic<"numMerged", "merged", "LoRA branches folded into base weights">,
+  ];
+}
+
 #endif // GPTQ_PASSES_TD

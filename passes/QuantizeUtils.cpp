@@ -25,8 +25,8 @@ using namespace gptq::quantize;
 /// Layer name: the weight's initializer name when it is meaningful
 /// ("model.layers.0.q_proj.weight" -> "model.layers.0.q_proj"), else the node
 /// name ("/layers.0/wq/MatMul" -> "layers.0.wq").
-static std::string layerName(Operation *op, nn::ConstantOp weight,
-                             size_t index) {
+std::string quantize::linearLayerName(Operation *op, nn::ConstantOp weight,
+                                     size_t index) {
   if (auto n = dyn_cast<NameLoc>(weight.getLoc())) {
     StringRef w = n.getName().getValue();
     if (!w.empty() && !w.contains("::") && !w.starts_with("/") &&
@@ -148,7 +148,7 @@ quantize::collectLinearLayers(ModuleOp module, const Selection &selection,
     layer.n = layer.transposed ? wt.getDimSize(0) : wt.getDimSize(1);
     layer.producesOutput = feedsGraphOutput(op->getResult(0));
     layer.weight = cst;
-    std::string name = layerName(op, cst, index++);
+    std::string name = linearLayerName(op, cst, index++);
     std::string unique = name;
     for (int i = 1; names.count(unique); ++i)
       unique = name + "_" + std::to_string(i);
@@ -294,6 +294,8 @@ LogicalResult quantize::rewriteLayer(const LinearLayer &layer,
     weight->erase();
   return success();
 }
+
+quantize::QuantizeObserver::~QuantizeObserver() = default;
 
 std::string quantize::progressLine(size_t index, size_t total,
                                    const LayerRecord &r, bool withLoss) {

@@ -37,6 +37,13 @@ struct Selection {
   std::vector<std::string> include, exclude;
 };
 
+/// The name of a linear layer: the weight's initializer name when it is a
+/// parameter name ("model.layers.0.q_proj.weight" -> "model.layers.0.q_proj"),
+/// else the node name ("/layers.0/wq/MatMul" -> "layers.0.wq"), else
+/// "linear<index>".
+std::string linearLayerName(mlir::Operation *op, nn::ConstantOp weight,
+                            size_t index);
+
 /// The eligible linear layers of @main in program order, filtered by the
 /// include/exclude glob patterns (the layer producing a graph output is
 /// excluded unless an include pattern names it). Weight constants shared
@@ -70,6 +77,24 @@ struct LayerRecord {
   double damp = 0;
   bool fellBackToRtn = false;
   std::string warning;
+};
+
+/// Receives the progress of gptq-quantize / gptq-rtn as it happens (tools
+/// draw progress bars and write reports from it). Attach with
+/// createGPTQQuantize(options, observer) / createGPTQRtn(options, observer).
+class QuantizeObserver {
+public:
+  virtual ~QuantizeObserver();
+  /// The layers are selected; `total` will be quantized.
+  virtual void begin(size_t total, llvm::StringRef method) {}
+  /// Layer `index` (1-based) of `total` is quantized.
+  virtual void layerDone(size_t index, size_t total, const LayerRecord &r) {}
+  /// A linear op that is not quantized, and why ("name: reason").
+  virtual void skipped(llvm::StringRef what) {}
+  /// Something was adjusted (e.g. damping raised).
+  virtual void warning(llvm::StringRef message) {}
+  /// All layers are rewritten; `seconds` in the pass.
+  virtual void end(double seconds) {}
 };
 
 /// "[12/35] layers.3.w2 172x64  loss 0.0123  0.04 s"

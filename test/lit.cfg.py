@@ -19,6 +19,26 @@ config.substitutions.append(("%src_root", config.gptq_src_root))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%gptq_bin", config.gptq_tools_dir))
 config.substitutions.append(("%models", os.path.join(config.gptq_src_root, "models")))
+# The mlir-opt plugin (lib/Plugin) and the mlir-opt of the LLVM install.
+config.substitutions.append(("%gptq_plugin", os.path.join(config.gptq_lib_dir, "libGPTQPlugin.so")))
+if os.path.exists(os.path.join(config.llvm_tools_dir, "mlir-opt")):
+    config.available_features.add("mlir-opt")
+# File permissions bind only non-root users.
+if hasattr(os, "geteuid") and os.geteuid() != 0:
+    config.available_features.add("non-root")
+# Installing the build tree and building a consumer project against it.
+if config.cmake_command and os.path.exists(config.cmake_command):
+    config.available_features.add("cmake")
+    consumer = ['"%s"' % config.cmake_command, "-G", '"%s"' % config.cmake_generator,
+                "-DCMAKE_CXX_COMPILER=%s" % config.cxx_compiler,
+                "-DCMAKE_BUILD_TYPE=Release"]
+    if config.cmake_make_program:
+        consumer.append("-DCMAKE_MAKE_PROGRAM=%s" % config.cmake_make_program)
+    if config.ccache_program and os.path.exists(config.ccache_program):
+        consumer.append("-DCMAKE_CXX_COMPILER_LAUNCHER=%s" % config.ccache_program)
+    config.substitutions.append(("%cmake_configure", " ".join(consumer)))
+    config.substitutions.append(("%cmake", '"%s"' % config.cmake_command))
+    config.substitutions.append(("%gptq_obj_root", config.gptq_obj_root))
 
 llvm_config.with_system_environment(["HOME", "TMPDIR", "PYTHONPATH"])
 llvm_config.use_default_substitutions()
@@ -28,6 +48,8 @@ llvm_config.with_environment("PATH", config.gptq_tools_dir, append_path=True)
 
 tool_dirs = [config.gptq_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["FileCheck", "not", "count"], [config.llvm_tools_dir])
+llvm_config.add_tool_substitutions([ToolSubst("mlir-opt", unresolved="ignore")],
+                                   [config.llvm_tools_dir])
 tools = ["gptq-opt", "gptq-translate", "gptq-run", "gptq-quantize", "onnx-txt2pb",
          "gptq-onnx-backend-test"]
 llvm_config.add_tool_substitutions(

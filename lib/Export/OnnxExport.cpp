@@ -3,9 +3,14 @@
 // Every nn op maps to default-domain opset-17 ONNX (nn.rms_norm and nn.gelu
 // are decomposed; nn.rotary_embedding is com.microsoft.RotaryEmbedding);
 // gptq.matmul_nbits becomes com.microsoft.MatMulNBits with B uint8
-// [N, k_blocks, blob], scales [N * k_blocks] of the activation type, uint8
-// zero points for asymmetric weights, g_idx for act-order and the bias.
-// 3-bit weights cannot be expressed by onnxruntime and are refused.
+// [N, k_blocks, blob], scales [N, k_blocks] of the activation type, zero
+// points for asymmetric weights, g_idx for act-order and the bias. What
+// onnxruntime (1.32, CPU) computes was checked by experiment: 2/4/8 bits,
+// block_size a power of two >= 16, K need not be a multiple of it, missing
+// zero points mean 2^(bits-1); g_idx only at 4 bits and, with g_idx, uint8
+// zero points are ignored (float ones in the scales' type work). Layouts it
+// cannot express (3 bits, act-order at 2 or 8 bits, group sizes without a
+// power-of-two divisor >= 16) are refused naming the layer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -199,7 +204,18 @@ void OnnxExporter::setValueInfo(onnx::ValueInfoProto *vi,
   }
 }
 
+/// Whether every use of a constant is a packed operand (or the bias) of a
+/// gptq.matmul_nbits: exportMatMulNBits re-encodes those itself.
+static bool onlyFeedsMatMulNBits(nn::ConstantOp op) {
+  return !op->use_empty() && llvm::all_of(op->getUses(), [](OpOperand &use) {
+    return isa<quant::MatMulNBitsOp>(use.getOwner()) &&
+           use.getOperandNumber() > 0;
+  });
+}
+
 LogicalResult OnnxExporter::exportConstant(nn::ConstantOp op) {
+  if (onlyFeedsMatMulNBits(op))
+    return success();
   auto type = cast<RankedTensorType>(op.getType());
   int32_t dtype = onnxType(type.getElementType());
   auto t = tensorFromAttr(op.getValue());
@@ -214,48 +230,119 @@ LogicalResult OnnxExporter::exportConstant(nn::ConstantOp op) {
   return success();
 }
 
+/// The layer name of a gptq.matmul_nbits: its gptq.layer attribute, else
+/// its location name.
+static std::string layerNameOf(quant::MatMulNBitsOp op) {
+  if (auto l = op->getAttrOfType<StringAttr>("gptq.layer"))
+    return l.str();
+  if (auto n = dyn_cast<NameLoc>(op->getLoc()))
+    return n.getName().str();
+  return "";
+}
+
+FailureOr<MatMulNBitsLayout>
+gptq::matMulNBitsLayout(int64_t bits, int64_t groupSize, bool actOrder,
+                        int64_t k, std::string &reason) {
+  MatMulNBitsLayout layout;
+  if (bits != 2 && bits != 4 && bits != 8) {
+    reason = "onnxruntime's MatMulNBits supports 2, 4 and 8 bits, not " +
+             std::to_string(bits);
+    return failure();
+  }
+  if (actOrder && bits != 4) {
+    reason = "act-order weights need g_idx, which onnxruntime's MatMulNBits "
+             "computes only at 4 bits (its g_idx path unpacks nibbles: "
+             "2-bit weights come out wrong, 8-bit ones fail), not " +
+             std::to_string(bits);
+    return failure();
+  }
+  int64_t groups = groupSize > 0 ? (k + groupSize - 1) / groupSize : 1;
+  if (groups == 1) {
+    // One group: any block size works (blocks repeat the group's scale).
+    // Blocks of at most 256 keep onnxruntime on its packed kernels.
+    int64_t bs = 16;
+    while (bs < k && bs < 256)
+      bs *= 2;
+    layout.blockSize = bs;
+  } else {
+    // Blocks must not straddle groups: the largest power of two >= 16 that
+    // divides the group size (the group size itself when it is one).
+    int64_t bs = groupSize & -groupSize;
+    if (bs < 16) {
+      reason = "group size " + std::to_string(groupSize) +
+               " has no power-of-two divisor >= 16, which onnxruntime's "
+               "MatMulNBits block_size must be";
+      return failure();
+    }
+    layout.blockSize = bs;
+  }
+  layout.kBlocks = (k + layout.blockSize - 1) / layout.blockSize;
+  layout.blobSize = layout.blockSize * bits / 8;
+  return layout;
+}
+
 LogicalResult OnnxExporter::exportMatMulNBits(quant::MatMulNBitsOp op) {
   auto q = op.getQuant();
   int bits = (int)q.getBits();
-  if (bits == 3)
-    return op.emitOpError(
-        "cannot be exported: onnxruntime's MatMulNBits supports 2, 4 and 8 "
-        "bits, not 3");
   int64_t K = op.getK(), N = op.getN();
-  int64_t gs = q.getGroupSize() > 0 ? q.getGroupSize() : K;
-  // block_size: a power of two >= 16; per-channel / large groups use one
-  // block covering K (zero-padded).
-  int64_t bs = 16;
-  while (bs < gs)
-    bs *= 2;
-  if (bs != gs && q.getGroupSize() > 0 && q.getNumGroups(K) > 1)
-    return op.emitOpError("cannot be exported: group size ")
-           << gs << " is not a power of two >= 16, which MatMulNBits needs";
-  int64_t kBlocks = (K + bs - 1) / bs;
-  int64_t blob = bs * bits / 8;
+  std::string layer = layerNameOf(op);
+  auto refuse = [&](const Twine &why) {
+    return op.emitOpError("layer '")
+           << layer << "' cannot be exported as com.microsoft.MatMulNBits: "
+           << why;
+  };
 
-  auto readI32 = [](Value v) -> FailureOr<rt::Tensor> {
+  auto readConst = [](Value v) -> FailureOr<rt::Tensor> {
     auto c = v.getDefiningOp<nn::ConstantOp>();
     if (!c)
       return failure();
     return tensorFromAttr(c.getValue());
   };
-  auto qweight = readI32(op.getQweight());
-  auto scales = readI32(op.getScales());
-  auto qzeros = readI32(op.getQzeros());
+  auto qweight = readConst(op.getQweight());
+  auto scales = readConst(op.getScales());
+  auto qzeros = readConst(op.getQzeros());
   if (failed(qweight) || failed(scales) || failed(qzeros))
-    return op.emitOpError("cannot be exported: its packed operands must be "
-                          "constants");
+    return refuse("its packed operands must be constants");
+  int64_t groups = q.getNumGroups(K);
+  int64_t gs = q.getGroupSize() > 0 ? q.getGroupSize() : K;
+
+  // g_idx: dropped when it is the trivial k / group_size (static groups).
+  std::vector<int32_t> gIdx;
+  if (Value g = op.getGIdx()) {
+    auto gt = readConst(g);
+    if (failed(gt))
+      return refuse("g_idx must be a constant");
+    gIdx.assign(gt->data<int32_t>(), gt->data<int32_t>() + K);
+    bool trivial = true;
+    for (int64_t k = 0; k < K; ++k) {
+      if (gIdx[k] < 0 || gIdx[k] >= groups)
+        return refuse("g_idx[" + Twine(k) + "] = " + Twine(gIdx[k]) +
+                      " is not a group index below " + Twine(groups));
+      trivial &= gIdx[k] == (groups == 1 ? 0 : k / gs);
+    }
+    if (trivial)
+      gIdx.clear();
+  }
+  std::string reason;
+  auto layout = matMulNBitsLayout(bits, q.getGroupSize(), !gIdx.empty(), K,
+                                  reason);
+  if (failed(layout))
+    return refuse(reason);
+  int64_t bs = layout->blockSize, kBlocks = layout->kBlocks,
+          blob = layout->blobSize;
+  // Blocks per group (blocks repeat their group's scale and zero point).
+  int64_t perGroup = groups == 1 ? kBlocks : gs / bs;
+
   std::vector<int32_t> qv(K * N);
   rt::quant::unpackWeights(qweight->data<int32_t>(), K, N, bits, qv.data());
-  int64_t groups = q.getNumGroups(K);
   std::vector<int32_t> zeros(groups * N);
   for (int64_t g = 0; g < groups; ++g)
     rt::quant::unpackRow(qzeros->data<int32_t>() +
                              g * rt::quant::packedZeroCols(N, bits),
                          N, bits, zeros.data() + g * N);
+  bool sym = llvm::all_of(zeros, [&](int32_t z) { return z == (1 << (bits - 1)); });
 
-  // B [N][kBlocks][blob], values of a block packed low bits first.
+  // B [N][kBlocks][blob], the values of a block packed low bits first.
   std::vector<uint8_t> b(N * kBlocks * blob, 0);
   for (int64_t n = 0; n < N; ++n)
     for (int64_t k = 0; k < K; ++k) {
@@ -263,58 +350,70 @@ LogicalResult OnnxExporter::exportMatMulNBits(quant::MatMulNBitsOp op) {
       b[(n * kBlocks + blk) * blob + bit / 8] |=
           (uint8_t)(qv[k * N + n] << (bit % 8));
     }
-  // Scales and zeros per (n, block). With act-order or group = block the
-  // group of block blk is blk; per channel there is one group.
+  // Scales and zero points per (n, block): block blk belongs to group
+  // blk / perGroup.
   Type actType = cast<RankedTensorType>(op.getInput().getType()).getElementType();
   rt::DType act = *toDType(actType);
-  rt::Tensor s = rt::Tensor::empty(act, {N * kBlocks});
-  std::vector<uint8_t> zp(N * ((kBlocks * bits + 7) / 8), 0);
+  rt::Tensor s = rt::Tensor::empty(act, {N, kBlocks});
+  // uint8 zero points, packed like B ([N, ceil(kBlocks * bits / 8)]); with
+  // g_idx onnxruntime reads zero points only in the scales' type.
   int64_t zRow = (kBlocks * bits + 7) / 8;
-  bool sym = true;
+  std::vector<uint8_t> zp(N * zRow, 0);
+  rt::Tensor zf = rt::Tensor::empty(act, {N, kBlocks});
   for (int64_t n = 0; n < N; ++n)
     for (int64_t blk = 0; blk < kBlocks; ++blk) {
-      int64_t g = groups == 1 ? 0 : blk;
+      int64_t g = std::min(blk / perGroup, groups - 1);
       s.setDouble(n * kBlocks + blk, scales->getDouble(g * N + n));
       int32_t z = zeros[g * N + n];
-      sym &= z == (1 << (bits - 1));
+      zf.setDouble(n * kBlocks + blk, z);
       int64_t bit = blk * bits;
       zp[n * zRow + bit / 8] |= (uint8_t)(z << (bit % 8));
     }
 
-  std::string base = op->hasAttr("gptq.layer")
-                         ? op->getAttrOfType<StringAttr>("gptq.layer").str()
-                         : locName(op);
-  if (base.empty())
-    base = "matmul_nbits";
+  std::string base = layer.empty() ? "matmul_nbits" : layer;
   std::vector<std::string> inputs{
       nameOf(op.getInput()),
       initializer(base + ".B", onnx::TensorProto::UINT8, {N, kBlocks, blob},
                   b.data(), b.size()),
-      initializer(base + ".scales", onnxType(actType), {N * kBlocks}, s.raw(),
+      initializer(base + ".scales", onnxType(actType), {N, kBlocks}, s.raw(),
                   s.nbytes())};
-  inputs.push_back(sym ? "" : initializer(base + ".zero_points",
-                                          onnx::TensorProto::UINT8,
-                                          {(int64_t)zp.size()}, zp.data(),
-                                          zp.size()));
-  if (Value g = op.getGIdx()) {
-    auto gt = readI32(g);
-    if (failed(gt))
-      return op.emitOpError("cannot be exported: g_idx must be a constant");
+  if (sym)
+    inputs.push_back("");
+  else if (gIdx.empty())
+    inputs.push_back(initializer(base + ".zero_points",
+                                 onnx::TensorProto::UINT8, {N, zRow},
+                                 zp.data(), zp.size()));
+  else
+    inputs.push_back(initializer(base + ".zero_points", onnxType(actType),
+                                 {N, kBlocks}, zf.raw(), zf.nbytes()));
+  if (!gIdx.empty()) {
+    // Group g starts at block g * perGroup (all its blocks are alike).
+    for (int32_t &g : gIdx)
+      g = (int32_t)(g * perGroup);
     inputs.push_back(initializer(base + ".g_idx", onnx::TensorProto::INT32,
-                                 {K}, gt->raw(), gt->nbytes()));
+                                 {K}, gIdx.data(), gIdx.size() * 4));
   } else {
     inputs.push_back("");
   }
   if (Value bias = op.getBias()) {
     if (cast<RankedTensorType>(bias.getType()).getElementType() != actType)
-      return op.emitOpError("cannot be exported: the bias type must match "
-                            "the activations for MatMulNBits");
-    inputs.push_back(nameOf(bias));
+      return refuse("the bias type must match the activations");
+    auto c = bias.getDefiningOp<nn::ConstantOp>();
+    if (c && onlyFeedsMatMulNBits(c)) {
+      auto bt = readConst(bias);
+      if (failed(bt))
+        return refuse("its bias has a value ONNX cannot hold");
+      inputs.push_back(initializer(base + ".bias", onnxType(actType), {N},
+                                   bt->raw(), bt->nbytes()));
+    } else {
+      inputs.push_back(nameOf(bias));
+    }
   }
   while (!inputs.empty() && inputs.back().empty())
     inputs.pop_back();
   std::string out = define(op.getResult(), base + ".output");
-  auto *n = node("MatMulNBits", inputs, {out}, locName(op), "com.microsoft");
+  auto *n = node("MatMulNBits", inputs, {out},
+                 locName(op).empty() ? base : locName(op), "com.microsoft");
   attrInt(n, "K", K);
   attrInt(n, "N", N);
   attrInt(n, "bits", bits);
@@ -586,7 +685,7 @@ LogicalResult OnnxExporter::run(StringRef path,
                                 const OnnxExportOptions &options) {
   auto fn = module.lookupSymbol<func::FuncOp>("main");
   if (!fn || fn.isExternal())
-    return emitError(module.getLoc()) << "no function @main to export";
+    return emitError(UnknownLoc::get(module.getContext())) << "no function @main to export";
   model.set_ir_version(8);
   model.set_producer_name("gptq-mlir");
   model.set_producer_version("0.1");
@@ -676,7 +775,7 @@ LogicalResult OnnxExporter::run(StringRef path,
               os << data;
               return llvm::Error::success();
             }))
-      return emitError(module.getLoc())
+      return emitError(UnknownLoc::get(module.getContext()))
              << "cannot write '" << dataPath
              << "': " << llvm::toString(std::move(err));
   }
@@ -684,7 +783,7 @@ LogicalResult OnnxExporter::run(StringRef path,
   if (!model.SerializeToString(&bytes)) {
     if (external)
       llvm::sys::fs::remove(dataPath);
-    return emitError(module.getLoc())
+    return emitError(UnknownLoc::get(module.getContext()))
            << "the ONNX model is too large to serialize; use external data";
   }
   if (llvm::Error err =
@@ -694,7 +793,7 @@ LogicalResult OnnxExporter::run(StringRef path,
           })) {
     if (external)
       llvm::sys::fs::remove(dataPath);
-    return emitError(module.getLoc())
+    return emitError(UnknownLoc::get(module.getContext()))
            << "cannot write '" << path << "': " << llvm::toString(std::move(err));
   }
   return success();

@@ -41,6 +41,8 @@ static std::string describeLocation(Location loc) {
 
 gptq::ToolDiagnostics::ToolDiagnostics(MLIRContext *context, StringRef tool)
     : context(context), tool(tool.str()) {
+  // Errors name the op and layer; the whole op in generic form is noise.
+  context->printOpOnDiagnostic(false);
   id = context->getDiagEngine().registerHandler([this](Diagnostic &diag) {
     const char *kind = "note";
     switch (diag.getSeverity()) {

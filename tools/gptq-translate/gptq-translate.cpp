@@ -2,8 +2,9 @@
 //
 //   gptq-translate --import-onnx model.onnx -o model.mlir|model.mlirbc
 //       [--input-shape input_ids=1x256] [--no-canonicalize] [--op-stats]
-//   gptq-translate --export-onnx quantized.mlir(bc) -o model.onnx [--external-data]
+//   gptq-translate --export-onnx quantized.mlir(bc) -o model.onnx [--external-data=false]
 //   gptq-translate --export-gptq DIR quantized.mlir(bc) [--zeros-v2] [--force]
+//   gptq-translate --export-dequantized DIR quantized.mlir(bc)
 //
 // Output files are written atomically (a temporary file renamed into place),
 // so a failure never leaves a half-written file behind.
@@ -40,9 +41,16 @@ static cl::opt<bool> exportOnnx("export-onnx",
 static cl::opt<std::string> exportGptq("export-gptq",
                                        cl::desc("Export a quantized module as a GPTQ checkpoint into DIR"),
                                        cl::value_desc("dir"), cl::cat(category));
-static cl::opt<bool> externalData("external-data",
-                                  cl::desc("--export-onnx: store large initializers in <model>.data"),
-                                  cl::cat(category));
+static cl::opt<std::string> exportDequantized(
+    "export-dequantized",
+    cl::desc("Write the dequantized weight of every quantized layer as "
+             "DIR/<layer>.npy (float32 [K, N]; the runtime's dequantization)"),
+    cl::value_desc("dir"), cl::cat(category));
+static cl::opt<bool> externalData(
+    "external-data",
+    cl::desc("--export-onnx: store initializers of 1 KiB or more in "
+             "<model>.data (default; --external-data=false keeps them inline)"),
+    cl::init(true), cl::cat(category));
 static cl::opt<bool> zerosV2("zeros-v2",
                              cl::desc("--export-gptq: store zero points as v2 (no zero - 1)"),
                              cl::cat(category));
@@ -78,27 +86,34 @@ int main(int argc, char **argv) {
   context.loadAllAvailableDialects();
   gptq::ToolDiagnostics diagnostics(&context, "gptq-translate");
 
-  int modes = importOnnx + exportOnnx + !exportGptq.empty();
+  int modes = importOnnx + exportOnnx + !exportGptq.empty() +
+              !exportDequantized.empty();
   if (modes != 1) {
     llvm::errs() << "gptq-translate: error: choose one translation: "
-                    "--import-onnx, --export-onnx or --export-gptq DIR\n";
+                    "--import-onnx, --export-onnx, --export-gptq DIR or "
+                    "--export-dequantized DIR\n";
     return 2;
   }
 
-  if (exportOnnx || !exportGptq.empty()) {
+  if (exportOnnx || !exportGptq.empty() || !exportDequantized.empty()) {
     OwningOpRef<ModuleOp> module = gptq::loadModel(&context, inputFile);
     if (!module)
       return 1;
+    if (!exportDequantized.empty())
+      return failed(gptq::exportDequantizedWeights(*module, exportDequantized))
+                 ? 1
+                 : 0;
     if (exportOnnx) {
       if (outputFile == "-") {
         llvm::errs() << "gptq-translate: error: --export-onnx needs -o <model.onnx>\n";
         return 2;
       }
-      if (!force && llvm::sys::fs::exists(outputFile)) {
-        llvm::errs() << "gptq-translate: error: '" << outputFile
-                     << "' exists; refusing to overwrite it (use --force)\n";
-        return 1;
-      }
+      for (std::string p : {outputFile.getValue(), outputFile + ".data"})
+        if (!force && llvm::sys::fs::exists(p)) {
+          llvm::errs() << "gptq-translate: error: '" << p
+                       << "' exists; refusing to overwrite it (use --force)\n";
+          return 1;
+        }
       gptq::OnnxExportOptions eo;
       eo.externalData = externalData;
       return failed(gptq::exportOnnx(*module, outputFile, eo)) ? 1 : 0;

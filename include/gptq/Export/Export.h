@@ -24,6 +24,23 @@ struct OnnxExportOptions {
   int64_t externalThreshold = 1024;
 };
 
+/// How a quantized [K, N] weight maps onto com.microsoft.MatMulNBits.
+struct MatMulNBitsLayout {
+  int64_t blockSize = 0; ///< MatMulNBits block_size
+  int64_t kBlocks = 0;   ///< ceil(K / block_size)
+  int64_t blobSize = 0;  ///< block_size * bits / 8
+};
+
+/// The MatMulNBits layout for a weight with K input rows quantized with
+/// `bits` and `groupSize` (-1: per output channel); `actOrder` when it
+/// carries a non-trivial g_idx. Fails with `reason` set when onnxruntime
+/// cannot express it (3 bits; act-order at other than 4 bits; a group size
+/// with no power-of-two divisor >= 16).
+mlir::FailureOr<MatMulNBitsLayout> matMulNBitsLayout(int64_t bits,
+                                                     int64_t groupSize,
+                                                     bool actOrder, int64_t k,
+                                                     std::string &reason);
+
 /// Exports @main of `module` to an ONNX model at `path`.
 mlir::LogicalResult exportOnnx(mlir::ModuleOp module, llvm::StringRef path,
                                const OnnxExportOptions &options = {});
@@ -34,14 +51,34 @@ struct GPTQCheckpointOptions {
   bool zerosV2 = false;
   /// Replace an existing directory's files.
   bool force = false;
+  /// When a zero point is 0 (no v1 form), write v2 instead of failing.
+  bool fallBackToV2 = false;
+};
+
+/// What exportGPTQCheckpoint wrote.
+struct GPTQCheckpointInfo {
+  bool zerosV2 = false;        ///< checkpoint_format gptq_v2
+  int64_t quantizedLayers = 0;
+  int64_t tensors = 0;
+  std::string v1Problem;       ///< why v1 was impossible (if it was)
 };
 
 /// Writes <dir>/model.safetensors (<layer>.qweight/.qzeros/.scales/.g_idx/
-/// .bias for every gptq.matmul_nbits, and the named float parameters of the
-/// rest of the model) and <dir>/quantize_config.json.
+/// .bias for every gptq.matmul_nbits, <layer>.weight [N, K] for unquantized
+/// linear layers, and the named float parameters of the rest of the model)
+/// and <dir>/quantize_config.json. Fails (writing nothing) when the layers
+/// disagree on their quantization parameters, or when a zero point is 0 and
+/// v1 zeros are asked for without fallBackToV2.
 mlir::LogicalResult exportGPTQCheckpoint(mlir::ModuleOp module,
                                          llvm::StringRef dir,
-                                         const GPTQCheckpointOptions &options = {});
+                                         const GPTQCheckpointOptions &options = {},
+                                         GPTQCheckpointInfo *info = nullptr);
+
+/// Writes, for every gptq.matmul_nbits, the weight it computes with -
+/// dequantized by the runtime (rt::quant::dequantize) - as
+/// <dir>/<layer>.npy (float32 [K, N]). For tests and debugging.
+mlir::LogicalResult exportDequantizedWeights(mlir::ModuleOp module,
+                                             llvm::StringRef dir);
 
 } // namespace gptq
 
