@@ -35,6 +35,7 @@
 #include <numeric>
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define GPTQ_HAVE_X86 1
 #else
@@ -52,9 +53,14 @@ bool gForcePortable = false;
 
 bool cpuHasAvx2() {
 #if GPTQ_HAVE_X86
-  static const bool has = __builtin_cpu_supports("avx2") &&
-                          __builtin_cpu_supports("fma") &&
-                          __builtin_cpu_supports("f16c");
+  // F16C is read from CPUID leaf 1 (ECX bit 29): older clang does not know
+  // "f16c" in __builtin_cpu_supports.
+  static const bool has = [] {
+    unsigned eax, ebx, ecx, edx;
+    bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29));
+    return f16c && __builtin_cpu_supports("avx2") &&
+           __builtin_cpu_supports("fma");
+  }();
   return has;
 #else
   return false;
