@@ -215,6 +215,10 @@ LogicalResult OnnxExporter::exportConstant(nn::ConstantOp op) {
 }
 
 LogicalResult OnnxExporter::exportMatMulNBits(quant::MatMulNBitsOp op) {
+  if (op.getLayoutName() != "gptq")
+    return op.emitOpError("cannot be exported: its weight is in the \"")
+           << op.getLayoutName()
+           << "\" layout (gptq-repack); export the module before repacking";
   auto q = op.getQuant();
   int bits = (int)q.getBits();
   if (bits == 3)

@@ -94,7 +94,9 @@ struct Slot {
   }
 };
 
-enum class Placement { Device, Host };
+/// Where a step ran: Device; Host (not run yet: the CPU kernel runs it); or
+/// HostDone (run on the host by the device dispatcher, outputs set).
+enum class Placement { Device, Host, HostDone };
 
 bool isF32OrF16(DType t) { return t == DType::F32 || t == DType::F16; }
 
@@ -323,6 +325,21 @@ struct CudaExecutor::Impl {
     if (!outs[0].defined())
       return errorf(c.prefix(), "produced no output");
     return outs[0].shape();
+  }
+
+  /// nn.shape / nn.size of a tensor that is only on the device: the CPU
+  /// kernel reads the shape of a data-less stand-in (no download).
+  StatusOr<Placement> shapeOnly(Ctx &c) {
+    Slot &x = *c.in[0];
+    static char sentinel;
+    Tensor proxy = Tensor::wrap(x.dtype(), x.shape(), &sentinel, nullptr);
+    std::vector<const Tensor *> ins = {&proxy};
+    std::vector<Tensor> outs(1);
+    KernelArgs args{c.step, ins, outs};
+    GPTQ_RT_TRY(kernelFor(c.step.kind)(args));
+    c.out.assign(1, Slot());
+    c.out[0].host = outs[0];
+    return Placement::HostDone;
   }
 
   StatusOr<Placement> elementwise(Ctx &c) {
@@ -869,7 +886,8 @@ struct CudaExecutor::Impl {
       return Placement::Host;
     const int64_t rows = x.shape()[x.shape().size() - 2],
                   cols = x.shape().back();
-    const int64_t mats = rows * cols ? numElements(x.shape()) / (rows * cols) : 0;
+    const int64_t mats =
+        rows * cols != 0 ? numElements(x.shape()) / (rows * cols) : 0;
     GPTQ_RT_TRY(dev(c, 0));
     auto out = alloc(x.dtype(), x.shape());
     if (!out)
@@ -1239,6 +1257,11 @@ struct CudaExecutor::Impl {
                                                            : Placement::Host;
     case OpKind::Launch:
       return launchOp(c);
+    case OpKind::ShapeOf:
+    case OpKind::Size:
+      if (c.in.size() != 1 || c.in[0]->host.defined())
+        return Placement::Host;
+      return shapeOnly(c);
     default:
       return Placement::Host;
     }
@@ -1350,8 +1373,9 @@ Status CudaExecutor::run(const NamedTensors &inputs, NamedTensors &outputs) {
     auto placed = im.onDevice(c);
     if (!placed)
       return placed.status();
-    if (*placed == Placement::Host) {
-      GPTQ_RT_TRY(im.runHost(c));
+    if (*placed != Placement::Device) {
+      if (*placed == Placement::Host)
+        GPTQ_RT_TRY(im.runHost(c));
       ++im.stats.hostSteps;
       ++im.hostKinds[opKindName(step.kind)];
     } else {
