@@ -149,9 +149,12 @@ int main(int argc, char **argv) {
   options.device = device;
   options.verbose = deviceStats;
   if (device == "cuda") {
+    if (failed(gptq::lowerForCuda(*module)))
+      return 1;
+    bool kernels = false;
+    module->walk([&](gptq::quant::CudaKernelOp) { kernels = true; });
     llvm::raw_string_ostream os(options.cudaSource);
-    if (failed(gptq::lowerForCuda(*module)) ||
-        failed(gptq::emitCuda(*module, os)))
+    if (kernels && failed(gptq::emitCuda(*module, os)))
       return 1;
   }
   auto runner = gptq::ModelRunner::create(*module, options);
