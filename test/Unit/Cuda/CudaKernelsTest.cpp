@@ -154,7 +154,6 @@ template <typename T> void *toDevice(const std::vector<T> &v) {
 class CudaKernel : public ::testing::TestWithParam<Config> {
 protected:
   void SetUp() override {
-    std::string why;
     Status st = probeDevice(0);
     if (!st)
       GTEST_SKIP() << "no usable CUDA device, the kernel is not run: "
