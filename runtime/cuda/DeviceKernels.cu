@@ -176,9 +176,10 @@ __global__ void gatherKernel(const E *data, const int64_t *idx, int64_t outer,
   }
 }
 
-/// Block-wide reduction of one value per thread (kThreads threads).
+/// Block-wide reduction of one value per thread; `identity` fills the lanes
+/// beyond the block's warps (0 for sums; any element for max / min).
 template <typename F>
-__device__ float blockReduce(float v, F f, float *shared) {
+__device__ float blockReduce(float v, F f, float *shared, float identity) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   for (int o = 16; o > 0; o >>= 1)
     v = f(v, __shfl_xor_sync(0xffffffffu, v, o));
@@ -186,7 +187,7 @@ __device__ float blockReduce(float v, F f, float *shared) {
     shared[warp] = v;
   __syncthreads();
   if (warp == 0) {
-    v = lane < (int)(blockDim.x >> 5) ? shared[lane] : shared[0];
+    v = lane < (int)(blockDim.x >> 5) ? shared[lane] : identity;
     for (int o = 16; o > 0; o >>= 1)
       v = f(v, __shfl_xor_sync(0xffffffffu, v, o));
     if (lane == 0)
@@ -217,11 +218,11 @@ __global__ void softmaxRows(const T *x, T *out, int64_t len) {
   float m = -FLT_MAX;
   for (int64_t i = threadIdx.x; i < len; i += blockDim.x)
     m = nanMax(m, ld(row, i));
-  m = blockReduce(m, MaxOp(), shared);
+  m = blockReduce(m, MaxOp(), shared, -FLT_MAX);
   float s = 0.0f;
   for (int64_t i = threadIdx.x; i < len; i += blockDim.x)
     s += expf(ld(row, i) - m);
-  s = blockReduce(s, SumOp(), shared);
+  s = blockReduce(s, SumOp(), shared, 0.0f);
   for (int64_t i = threadIdx.x; i < len; i += blockDim.x)
     st(y, i, expf(ld(row, i) - m) / s);
 }
@@ -253,13 +254,14 @@ __global__ void reduceRows(Reduce op, const T *x, T *out, int64_t len) {
     v = len > 0 ? ld(row, 0) : 0.0f;
     for (int64_t i = threadIdx.x; i < len; i += blockDim.x)
       v = op == Reduce::Max ? nanMax(v, ld(row, i)) : nanMin(v, ld(row, i));
-    v = op == Reduce::Max ? blockReduce(v, MaxOp(), shared)
-                          : blockReduce(v, MinOp(), shared);
+    v = op == Reduce::Max
+            ? blockReduce(v, MaxOp(), shared, __int_as_float(0xff800000))
+            : blockReduce(v, MinOp(), shared, __int_as_float(0x7f800000));
   } else {
     v = 0.0f;
     for (int64_t i = threadIdx.x; i < len; i += blockDim.x)
       v += ld(row, i);
-    v = blockReduce(v, SumOp(), shared);
+    v = blockReduce(v, SumOp(), shared, 0.0f);
     if (op == Reduce::Mean)
       v = v / (float)len;
   }
@@ -301,14 +303,14 @@ __global__ void normRows(bool rms, const T *x, const T *scale, const T *bias,
     float s = 0.0f;
     for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
       s += ld(row, i);
-    mean = blockReduce(s, SumOp(), shared) / (float)n;
+    mean = blockReduce(s, SumOp(), shared, 0.0f) / (float)n;
   }
   float ss = 0.0f;
   for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
     const float d = ld(row, i) - mean;
     ss += d * d;
   }
-  ss = blockReduce(ss, SumOp(), shared);
+  ss = blockReduce(ss, SumOp(), shared, 0.0f);
   const float inv = 1.0f / sqrtf(ss / (float)n + eps);
   for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
     float v = (ld(row, i) - mean) * inv * ld(scale, i);
