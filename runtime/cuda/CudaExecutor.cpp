@@ -1218,8 +1218,9 @@ struct CudaExecutor::Impl {
     case OpKind::Reshape:
     case OpKind::Squeeze:
     case OpKind::Unsqueeze:
-      // Views: on the device when the data is there (or is float data).
-      if (!c.in[0]->dev.defined() && !isF32OrF16(t0))
+      // Views: float data on the device; other data where it already is
+      // (integer shape tensors stay on the host).
+      if (!isF32OrF16(t0) && c.in[0]->host.defined())
         return Placement::Host;
       return viewOp(c);
     case OpKind::Transpose:
