@@ -15,8 +15,9 @@ set(GPTQ_INSTALL_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}/gptq-mlir")
 set(GPTQ_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/GPTQMLIR")
 
 set(GPTQ_EXPORTED_LIBRARIES
-  GPTQHeaders gptq_openblas GPTQRuntime GPTQNNDialect GPTQQuantDialect
-  GPTQExec GPTQPasses GPTQImport GPTQExport GPTQSupport GPTQPipeline)
+  GPTQHeaders gptq_openblas GPTQRuntime GPTQRuntimeCuda GPTQNNDialect
+  GPTQQuantDialect GPTQCudaCodegen GPTQExec GPTQPasses GPTQImport GPTQExport
+  GPTQSupport GPTQPipeline GPTQTarget)
 foreach(lib IN LISTS GPTQ_EXPORTED_LIBRARIES)
   if(NOT lib STREQUAL "GPTQHeaders" AND NOT lib STREQUAL "gptq_openblas")
     target_link_libraries(${lib} PUBLIC GPTQHeaders)

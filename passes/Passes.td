@@ -125,4 +125,60 @@ def GPTQMergeLora : Pass<"gptq-merge-lora", "mlir::ModuleOp"> {
   ];
 }
 
+def GPTQRepack : Pass<"gptq-repack", "mlir::ModuleOp"> {
+  let summary = "Rewrite quantized weights into the layout of the CUDA kernels";
+  let description = [{
+    Rewrites the qweight constant of every gptq.matmul_nbits and
+    gptq.fused_matmul_nbits in the "gptq" layout into the "gpu" layout of
+    runtime/quant/Repack.h (act-order rows sorted by g_idx, words grouped per
+    32-row chunk and column, values interleaved inside each word so that one
+    lop3 makes two fp16 values) and records `layout = "gpu"` on the op, so
+    that the written module carries it. Shapes do not change; scales, zeros
+    and g_idx are kept. The CPU runtime executes both layouts (it converts a
+    "gpu" weight back per call, which costs time, not accuracy). A weight
+    constant shared with other ops is copied first. Fails, naming the op,
+    when qweight (or g_idx) is not a constant.
+  }];
+  let dependentDialects = ["::gptq::nn::NNDialect", "::gptq::quant::GPTQDialect"];
+}
+
+def GPTQFuseEpilogue : Pass<"gptq-fuse-epilogue", "mlir::ModuleOp"> {
+  let summary = "Fold elementwise epilogues into quantized matmuls";
+  let description = [{
+    Folds into the quantized matmul that produces their operand, to a fixed
+    point: `nn.add` of a constant [N] vector (the bias operand, when the op
+    has none and no epilogue yet); `x * sigmoid(x)` (SiLU: nn.sigmoid and
+    nn.mul both reading the matmul's result, and nothing else); `nn.relu`;
+    `nn.mul` / `nn.add` with another tensor of exactly the result's type
+    (SwiGLU's `* (x W3)`, residual adds), at most two per op. The result is
+    a gptq.fused_matmul_nbits with an `epilogue` attribute (see GPTQOps.td),
+    created at the position of the last folded op. Only results with no
+    other users are folded.
+  }];
+  let dependentDialects = ["::gptq::nn::NNDialect", "::gptq::quant::GPTQDialect"];
+}
+
+def GPTQLowerToCuda : Pass<"gptq-lower-to-cuda", "mlir::ModuleOp"> {
+  let summary = "Outline quantized matmuls into CUDA kernel launches";
+  let description = [{
+    Replaces every gptq.matmul_nbits / gptq.fused_matmul_nbits (weights in
+    the "gpu" layout: run gptq-repack first) by a gptq.launch of one or two
+    gptq.cuda_kernel ops added at the top of the module, each carrying its
+    launch configuration and specialization (bits, group size, act-order,
+    gemv or mma path, io type, bias, epilogue, K/N masking; see GPTQOps.td).
+    The gemv path is chosen for M <= `gemv-max-m`, the tensor-core path for
+    larger M; where M (the product of the input's leading dimensions) is
+    dynamic both are outlined and the runtime picks one per call.
+    `gptq-translate --emit-cuda` prints the kernels. Refuses, naming the op,
+    what the kernels cannot compute: bf16 activations, group sizes that are
+    not -1 or multiples of 32, act-order whose 32-row chunks span two groups,
+    more than two epilogue operands.
+  }];
+  let dependentDialects = ["::gptq::quant::GPTQDialect"];
+  let options = [
+    Option<"gemvMaxM", "gemv-max-m", "int64_t", /*default=*/"8",
+           "Largest M for the gemv path (1 to 8); larger M use tensor cores">,
+  ];
+}
+
 #endif // GPTQ_PASSES_TD

@@ -15,8 +15,15 @@
 //                       (int64, exact for integer types); dtype = outputDTypes[0]
 //   nn.clip             "min"/"max" present only when the IR op has them
 //   nn.shape            "end" present only when the IR op has it
-//   gptq.*              bits, group_size, sym, desc_act; optional operands
-//                       (g_idx, bias) are -1 in `inputs` when absent
+//   gptq.*              bits, group_size, sym, desc_act, layout ("gptq" or
+//                       "gpu"); optional operands (g_idx, bias) are -1 in
+//                       `inputs` when absent
+//   gptq.fused_matmul_nbits, gptq.launch
+//                       "epilogue": the steps joined by commas ("silu,mul");
+//                       the epilogue operands follow bias in `inputs`
+//   gptq.launch         per kernel path P ("gemv", "mma"): "P.function",
+//                       "P.tile" [m, n, k], "P.block" [x, y, z], "P.smem",
+//                       "P.max_m" (-1: any M), "P.mask_k", "P.mask_n"
 //
 //===----------------------------------------------------------------------===//
 #ifndef GPTQ_RUNTIME_PLAN_H

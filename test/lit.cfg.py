@@ -56,8 +56,26 @@ llvm_config.add_tool_substitutions(
     [ToolSubst(t, unresolved="ignore") for t in tools], tool_dirs)
 
 # Features tests can require.
+#   nvcc       the CUDA compiler (compile the emitted kernels)
+#   cuda       the CUDA backend is built (the toolkit was found)
+#   cuda-gpu   ... and a usable GPU is present (gptq-run --cuda-device-info)
 if config.gptq_enable_cuda and config.nvcc_executable and os.path.exists(config.nvcc_executable):
     config.available_features.add("nvcc")
+    config.substitutions.append(("%nvcc", config.nvcc_executable))
+if config.gptq_enable_cuda:
+    config.available_features.add("cuda")
+    import subprocess
+    try:
+        probe = subprocess.run(
+            [os.path.join(config.gptq_tools_dir, "gptq-run"), "--cuda-device-info"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        if probe.returncode == 0:
+            config.available_features.add("cuda-gpu")
+        else:
+            lit_config.note("CUDA tests that need a GPU are unsupported: " +
+                            probe.stderr.decode(errors="replace").strip())
+    except (OSError, subprocess.SubprocessError) as e:
+        lit_config.note("CUDA tests that need a GPU are unsupported: %s" % e)
 try:
     import numpy  # noqa: F401
     config.available_features.add("numpy")

@@ -15,11 +15,17 @@ namespace rt = gptq::rt;
 
 std::unique_ptr<ModelRunner> ModelRunner::create(mlir::ModuleOp module,
                                                  const RunnerOptions &options) {
-  if (options.device != "cpu") {
+  if (options.device != "cpu" && options.device != "cuda") {
     mlir::emitError(module.getLoc())
-        << "device '" << options.device
-        << "' is not available in this build (use --device cpu)";
+        << "unknown device '" << options.device << "' (use cpu or cuda)";
     return nullptr;
+  }
+  if (options.device == "cuda") {
+    if (auto st = rt::cuda::probeDevice(0); !st) {
+      mlir::emitError(module.getLoc())
+          << "device 'cuda' is not available: " << st.message();
+      return nullptr;
+    }
   }
   std::unique_ptr<ModelRunner> runner(new ModelRunner());
   auto plan = buildPlan(module, "main", &runner->mapping_);
@@ -30,11 +36,24 @@ std::unique_ptr<ModelRunner> ModelRunner::create(mlir::ModuleOp module,
     mlir::emitError(module.getLoc()) << "invalid plan: " << st.message();
     return nullptr;
   }
-  rt::ExecOptions eo;
-  eo.checkFinite = options.checkFinite;
-  eo.numThreads = options.numThreads;
-  eo.profile = options.profile;
-  runner->executor_ = std::make_unique<rt::Executor>(runner->plan_, eo);
+  if (options.device == "cuda") {
+    rt::cuda::CudaOptions co;
+    co.verbose = options.verbose;
+    auto ex = rt::cuda::CudaExecutor::create(runner->plan_, options.cudaSource,
+                                             co);
+    if (!ex) {
+      mlir::emitError(module.getLoc())
+          << "cannot run on CUDA: " << ex.status().message();
+      return nullptr;
+    }
+    runner->cudaExecutor_ = ex.take();
+  } else {
+    rt::ExecOptions eo;
+    eo.checkFinite = options.checkFinite;
+    eo.numThreads = options.numThreads;
+    eo.profile = options.profile;
+    runner->executor_ = std::make_unique<rt::Executor>(runner->plan_, eo);
+  }
   if (!runner->plan_->outputs.empty()) {
     const auto &out = runner->plan_->outputs[0].shape;
     if (out.size() == 3)
@@ -44,6 +63,8 @@ std::unique_ptr<ModelRunner> ModelRunner::create(mlir::ModuleOp module,
 }
 
 std::string ModelRunner::profileTable() const {
+  if (!executor_)
+    return "profiling covers the CPU runtime only\n";
   std::map<std::string, std::pair<double, int64_t>> byKind;
   double total = 0;
   const auto &secs = executor_->stepSeconds();
@@ -71,6 +92,8 @@ std::string ModelRunner::profileTable() const {
 
 rt::Status ModelRunner::run(const rt::NamedTensors &inputs,
                             rt::NamedTensors &outputs) {
+  if (cudaExecutor_)
+    return cudaExecutor_->run(inputs, outputs);
   return executor_->run(inputs, outputs);
 }
 
@@ -110,7 +133,7 @@ rt::StatusOr<rt::Tensor> ModelRunner::logits(const std::vector<int64_t> &ids,
   for (int64_t i = 0; i < b * seq; ++i)
     t.setInt(i, ids[i]);
   rt::NamedTensors feeds{{in.name, t}}, outs;
-  GPTQ_RT_TRY(executor_->run(feeds, outs));
+  GPTQ_RT_TRY(run(feeds, outs));
   rt::Tensor logits = outs[plan_->outputs[0].name];
   if (logits.rank() != 3 || logits.dim(0) != b || logits.dim(1) != seq)
     return rt::errorf("the model returned logits of shape ",

@@ -10,6 +10,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Location.h"
+#include "mlir/IR/SymbolTable.h"
 
 #include <cstring>
 
@@ -212,6 +213,36 @@ gptq::buildPlan(ModuleOp module, StringRef funcName, PlanMapping *mapping) {
       step.inputs = {operandId(mm.getInput()),  operandId(mm.getQweight()),
                      operandId(mm.getScales()), operandId(mm.getQzeros()),
                      operandId(mm.getGIdx()),   operandId(mm.getBias())};
+    } else if (auto fm = dyn_cast<quant::FusedMatMulNBitsOp>(op)) {
+      step.inputs = {operandId(fm.getInput()),  operandId(fm.getQweight()),
+                     operandId(fm.getScales()), operandId(fm.getQzeros()),
+                     operandId(fm.getGIdx()),   operandId(fm.getBias())};
+      for (Value v : fm.getEpilogueOperands())
+        step.inputs.push_back(operandId(v));
+    } else if (auto la = dyn_cast<quant::LaunchOp>(op)) {
+      step.inputs = {operandId(la.getInput()),  operandId(la.getQweight()),
+                     operandId(la.getScales()), operandId(la.getQzeros()),
+                     operandId(la.getGIdx()),   operandId(la.getBias())};
+      for (Value v : la.getEpilogueOperands())
+        step.inputs.push_back(operandId(v));
+      // The launch configuration of each kernel, under "<path>.<name>".
+      for (Attribute a : la.getKernels()) {
+        auto kernel = SymbolTable::lookupNearestSymbolFrom<quant::CudaKernelOp>(
+            op, cast<FlatSymbolRefAttr>(a));
+        if (!kernel)
+          return op->emitOpError("kernel ") << a << " not found", failure();
+        std::string p = kernel.getPath().str() + ".";
+        auto ints = [](ArrayRef<int64_t> v) {
+          return std::vector<int64_t>(v.begin(), v.end());
+        };
+        step.attrs.set(p + "function", kernel.getFunction().str());
+        step.attrs.set(p + "tile", ints(kernel.getTile()));
+        step.attrs.set(p + "block", ints(kernel.getBlock()));
+        step.attrs.set(p + "smem", int64_t(kernel.getSmem()));
+        step.attrs.set(p + "max_m", int64_t(kernel.getMaxM()));
+        step.attrs.set(p + "mask_k", (int64_t)kernel.getMaskK());
+        step.attrs.set(p + "mask_n", (int64_t)kernel.getMaskN());
+      }
     } else if (auto dq = dyn_cast<quant::DequantizeOp>(op)) {
       step.inputs = {operandId(dq.getQweight()), operandId(dq.getScales()),
                      operandId(dq.getQzeros()), operandId(dq.getGIdx())};
@@ -253,6 +284,14 @@ gptq::buildPlan(ModuleOp module, StringRef funcName, PlanMapping *mapping) {
           step.attrs.set("value", (double)v);
           step.attrs.set("value_int", v);
         }
+        continue;
+      }
+      if (name == "epilogue") { // ["silu", "mul"] -> "silu,mul"
+        std::string steps;
+        for (Attribute a : cast<ArrayAttr>(na.getValue()))
+          steps += (steps.empty() ? "" : ",") +
+                   cast<StringAttr>(a).getValue().str();
+        step.attrs.set("epilogue", steps);
         continue;
       }
       if (auto q = dyn_cast<quant::QuantAttr>(na.getValue())) {

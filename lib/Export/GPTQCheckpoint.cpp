@@ -124,7 +124,24 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
   };
   std::vector<Zeros> zeroTensors;
   std::string v1Problem;
+  // Fused or lowered quantized matmuls would be left out silently.
+  WalkResult lowered = fn.walk([&](Operation *op) -> WalkResult {
+    if (isa<quant::FusedMatMulNBitsOp, quant::LaunchOp>(op)) {
+      op->emitOpError("cannot be exported to a GPTQ checkpoint; export the "
+                      "module before gptq-fuse-epilogue / gptq-lower-to-cuda");
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (lowered.wasInterrupted())
+    return failure();
   WalkResult walk = fn.walk([&](quant::MatMulNBitsOp op) -> WalkResult {
+    if (op.getLayoutName() != "gptq") {
+      op.emitOpError("cannot be exported: its weight is in the \"")
+          << op.getLayoutName()
+          << "\" layout (gptq-repack); export the module before repacking";
+      return WalkResult::interrupt();
+    }
     auto q = op.getQuant();
     auto nameAttr = op->getAttrOfType<StringAttr>("gptq.layer");
     std::string name = nameAttr ? nameAttr.str()

@@ -282,6 +282,10 @@ gptq::matMulNBitsLayout(int64_t bits, int64_t groupSize, bool actOrder,
 }
 
 LogicalResult OnnxExporter::exportMatMulNBits(quant::MatMulNBitsOp op) {
+  if (op.getLayoutName() != "gptq")
+    return op.emitOpError("cannot be exported: its weight is in the \"")
+           << op.getLayoutName()
+           << "\" layout (gptq-repack); export the module before repacking";
   auto q = op.getQuant();
   int bits = (int)q.getBits();
   int64_t K = op.getK(), N = op.getN();

@@ -32,6 +32,8 @@ std::string stepPrefix(const Step &step);
 
 // Quantized kernels, implemented in runtime/quant.
 Status kernelMatMulNBits(const KernelArgs &args);
+/// gptq.fused_matmul_nbits and gptq.launch (matmul, epilogue).
+Status kernelFusedMatMulNBits(const KernelArgs &args);
 Status kernelDequantize(const KernelArgs &args);
 
 } // namespace gptq::rt

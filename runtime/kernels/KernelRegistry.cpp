@@ -74,6 +74,8 @@ KernelFn lookup(OpKind kind) {
   case OpKind::ScatterND: return kernelScatterND;
   case OpKind::RotaryEmbedding: return kernelRotaryEmbedding;
   case OpKind::MatMulNBits: return kernelMatMulNBits;
+  case OpKind::FusedMatMulNBits:
+  case OpKind::Launch: return kernelFusedMatMulNBits;
   case OpKind::Dequantize: return kernelDequantize;
   }
   return unknownKernel;

@@ -8,18 +8,28 @@
 //                      -> input dtype, shape input[:-1] + [N]
 //   gptq.dequantize    qweight, scales, qzeros, g_idx (optional)
 //                      -> [K, N] in the scales' dtype
+//   gptq.fused_matmul_nbits, gptq.launch
+//                      the operands of matmul_nbits (g_idx and bias -1 when
+//                      absent), then the epilogue operands (each of the
+//                      result's shape); attribute "epilogue" lists the steps
+//                      ("silu,mul"; see GPTQOps.td)
 // Attributes: bits, group_size (required), sym, desc_act (informational:
 // zeros are always read from qzeros, groups from g_idx when present, else
-// k / group_size). K of gptq.dequantize cannot be recovered from qweight
-// alone (ceil(K*bits/32) rows), so its step carries the attribute "k" (the
-// output's dimension 0), which is required.
+// k / group_size), layout ("gptq" when absent, or "gpu": qweight is then
+// converted back per call with repackFromGpu, see Repack.h). K of
+// gptq.dequantize cannot be recovered from qweight alone (ceil(K*bits/32)
+// rows), so its step carries the attribute "k" (the output's dimension 0),
+// which is required.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/kernels/Kernel.h"
 #include "runtime/quant/Packing.h"
 #include "runtime/quant/QuantMatMul.h"
+#include "runtime/quant/Repack.h"
 
+#include <cmath>
+#include <sstream>
 #include <vector>
 
 namespace gptq::rt {
@@ -59,7 +69,8 @@ void storeFloats(const float *src, int64_t n, Tensor &dst) {
 /// the weight part of `a`.
 Status checkWeight(const Step &step, const Tensor *qweight,
                    const Tensor *scales, const Tensor *qzeros,
-                   const Tensor *gIdx, int64_t k, quant::MatMulNBitsArgs &a) {
+                   const Tensor *gIdx, int64_t k, quant::MatMulNBitsArgs &a,
+                   std::vector<int32_t> &qweightBuf) {
   const std::string pre = stepPrefix(step);
   if (!qweight || !scales || !qzeros)
     return errorf(pre, "qweight, scales and qzeros are required");
@@ -99,6 +110,18 @@ Status checkWeight(const Step &step, const Tensor *qweight,
   a.groupSize = gs;
   a.groups = groups;
   a.qweight = qweight->data<int32_t>();
+  const std::string layout = step.attrs.getString("layout", "gptq");
+  if (layout == "gpu") {
+    qweightBuf.resize(static_cast<size_t>(rows * n));
+    Status st = quant::repackFromGpu(a.qweight, k, n, int(bits),
+                                     gIdx ? gIdx->data<int32_t>() : nullptr,
+                                     qweightBuf.data());
+    if (!st)
+      return errorf(pre, st.message());
+    a.qweight = qweightBuf.data();
+  } else if (layout != "gptq") {
+    return errorf(pre, "unknown weight layout '", layout, "'");
+  }
   a.scales = scales->raw();
   a.scalesType = scales->dtype();
   a.qzeros = qzeros->data<int32_t>();
@@ -112,11 +135,57 @@ const Tensor *operand(const KernelArgs &args, size_t i) {
 
 } // namespace
 
-Status kernelMatMulNBits(const KernelArgs &args) {
+namespace {
+
+enum class EpiStep { Relu, Silu, Add, Mul };
+
+Status parseEpilogue(const Step &step, std::vector<EpiStep> &steps,
+                     size_t &binary) {
+  steps.clear();
+  binary = 0;
+  std::stringstream ss(step.attrs.getString("epilogue", ""));
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty())
+      continue;
+    if (item == "relu")
+      steps.push_back(EpiStep::Relu);
+    else if (item == "silu")
+      steps.push_back(EpiStep::Silu);
+    else if (item == "add")
+      steps.push_back(EpiStep::Add), ++binary;
+    else if (item == "mul")
+      steps.push_back(EpiStep::Mul), ++binary;
+    else
+      return errorf(stepPrefix(step), "unknown epilogue step '", item, "'");
+  }
+  return Status::ok();
+}
+
+/// The same formula as nn.sigmoid's CPU kernel, so that a fused SiLU gives
+/// the bits of the unfused ops.
+inline float sigmoidRef(float v) {
+  if (v >= 0.0f)
+    return 1.0f / (1.0f + std::exp(-v));
+  float e = std::exp(v);
+  return e / (1.0f + e);
+}
+
+/// matmul_nbits, fused_matmul_nbits and launch: the matmul (+ bias) in
+/// fp32, then the epilogue steps, then one conversion to the output type.
+Status runQuantMatMul(const KernelArgs &args, bool fused) {
   const Step &step = args.step;
   const std::string pre = stepPrefix(step);
-  if (args.inputs.size() < 4 || args.inputs.size() > 6)
+  if (!fused && (args.inputs.size() < 4 || args.inputs.size() > 6))
     return errorf(pre, "expected 4 to 6 operands, got ", args.inputs.size());
+  std::vector<EpiStep> epi;
+  size_t binary = 0;
+  if (fused) {
+    GPTQ_RT_TRY(parseEpilogue(step, epi, binary));
+    if (args.inputs.size() != 6 + binary)
+      return errorf(pre, "expected ", 6 + binary, " operands (", binary,
+                    " for the epilogue), got ", args.inputs.size());
+  }
   if (args.outputs.size() != 1)
     return errorf(pre, "expected one result, got ", args.outputs.size());
   const Tensor *input = operand(args, 0);
@@ -128,8 +197,10 @@ Status kernelMatMulNBits(const KernelArgs &args) {
                   input->describe(), ")");
   const int64_t k = input->dim(-1);
   quant::MatMulNBitsArgs a;
+  std::vector<int32_t> qweightBuf;
   GPTQ_RT_TRY(checkWeight(step, operand(args, 1), operand(args, 2),
-                          operand(args, 3), operand(args, 4), k, a));
+                          operand(args, 3), operand(args, 4), k, a,
+                          qweightBuf));
   if (bias && (!isFloatStorage(bias->dtype()) || bias->rank() != 1 ||
                bias->dim(0) != a.n))
     return errorf(pre, "bias must be f32/f16/bf16 [", a.n, "] (got ",
@@ -139,8 +210,15 @@ Status kernelMatMulNBits(const KernelArgs &args) {
   for (int64_t d : outShape)
     m *= d;
   outShape.push_back(a.n);
+  for (size_t i = 0; i < binary; ++i) {
+    const Tensor *e = operand(args, 6 + i);
+    if (!e || !isFloatStorage(e->dtype()) || e->shape() != outShape)
+      return errorf(pre, "epilogue operand ", i, " must be a float tensor of "
+                    "the result's shape ", shapeToString(outShape), " (got ",
+                    e ? e->describe() : std::string("none"), ")");
+  }
   Tensor out = Tensor::empty(input->dtype(), outShape);
-  std::vector<float> xBuf, biasBuf, outBuf;
+  std::vector<float> xBuf, biasBuf, outBuf, eBuf;
   a.m = m;
   a.x = asFloat(*input, xBuf);
   a.bias = bias ? asFloat(*bias, biasBuf) : nullptr;
@@ -150,10 +228,45 @@ Status kernelMatMulNBits(const KernelArgs &args) {
   Status st = quant::matMulNBits(a, o);
   if (!st)
     return errorf(pre, st.message());
+  const int64_t total = m * a.n;
+  size_t next = 6;
+  for (EpiStep s : epi) {
+    switch (s) {
+    case EpiStep::Relu:
+      for (int64_t i = 0; i < total; ++i)
+        o[i] = o[i] < 0.0f ? 0.0f : o[i];
+      break;
+    case EpiStep::Silu:
+      for (int64_t i = 0; i < total; ++i)
+        o[i] = o[i] * sigmoidRef(o[i]);
+      break;
+    case EpiStep::Add:
+    case EpiStep::Mul: {
+      const float *e = asFloat(*operand(args, next++), eBuf);
+      if (s == EpiStep::Add)
+        for (int64_t i = 0; i < total; ++i)
+          o[i] = o[i] + e[i];
+      else
+        for (int64_t i = 0; i < total; ++i)
+          o[i] = o[i] * e[i];
+      break;
+    }
+    }
+  }
   if (out.dtype() != DType::F32)
-    storeFloats(o, m * a.n, out);
+    storeFloats(o, total, out);
   args.outputs[0] = std::move(out);
   return Status::ok();
+}
+
+} // namespace
+
+Status kernelMatMulNBits(const KernelArgs &args) {
+  return runQuantMatMul(args, /*fused=*/false);
+}
+
+Status kernelFusedMatMulNBits(const KernelArgs &args) {
+  return runQuantMatMul(args, /*fused=*/true);
 }
 
 Status kernelDequantize(const KernelArgs &args) {
@@ -169,8 +282,10 @@ Status kernelDequantize(const KernelArgs &args) {
   if (k < 0)
     return errorf(pre, "attribute 'k' must be non-negative (got ", k, ")");
   quant::MatMulNBitsArgs a;
+  std::vector<int32_t> qweightBuf;
   GPTQ_RT_TRY(checkWeight(step, operand(args, 0), operand(args, 1),
-                          operand(args, 2), operand(args, 3), k, a));
+                          operand(args, 2), operand(args, 3), k, a,
+                          qweightBuf));
   const DType dtype = operand(args, 1)->dtype();
   Tensor out = Tensor::empty(dtype, {k, a.n});
   std::vector<float> outBuf;

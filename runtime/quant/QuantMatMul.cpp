@@ -41,6 +41,11 @@ constexpr int kFusedTile = 32;     // columns per tile, M <= 4
 constexpr int kGemmTile = 16;      // columns per tile, dequantize + GEMM
 constexpr int64_t kChunkRows = 256;// rows dequantized at a time (16 KiB)
 constexpr int kFusedMaxM = 4;
+// Rows of packed words prefetched ahead: a column tile walks down rows that
+// are N * 4 bytes apart, a stride the hardware prefetchers do not follow.
+constexpr int64_t kPrefetchRows = 16;
+// Rows per segment at most (a multiple of 32, so of every words-per-word).
+constexpr int64_t kSegmentRows = 128;
 
 /// Per-call description of the weight's groups and rows.
 struct Layout {
@@ -127,7 +132,10 @@ void buildSegments(Layout &L) {
   L.segGroup.clear();
   for (int64_t p = 0; p < k; ++p) {
     int32_t g = L.rowGroup[L.rowAt(p)];
-    if (L.segGroup.empty() || g != L.segGroup.back()) {
+    // A new segment at each change of group, and every kSegmentRows rows:
+    // the fused path sweeps its column tiles one segment at a time.
+    if (L.segGroup.empty() || g != L.segGroup.back() ||
+        p - L.segStart.back() == kSegmentRows) {
       L.segStart.push_back(p);
       L.segGroup.push_back(g);
     }
@@ -227,11 +235,11 @@ template <int BITS, int MR, int NV>
 GPTQ_AVX2 void fusedWords(const int32_t *qw, int64_t ldq, const Layout &L,
                           const float *xs, int64_t ldx, const float *xsum,
                           int64_t ldsum, const float *s, const float *z,
-                          int64_t ldp, float *fin, int64_t ldf) {
+                          int64_t ldp, float *fin, int64_t ldf, int64_t sgBegin,
+                          int64_t sgEnd) {
   constexpr int VPW = 32 / BITS;
   constexpr uint32_t MASK = (1u << BITS) - 1u;
-  const int64_t segs = L.segments();
-  for (int64_t sg = 0; sg < segs; ++sg) {
+  for (int64_t sg = sgBegin; sg < sgEnd; ++sg) {
     const int64_t w0 = L.segStart[sg] / VPW;
     const int64_t w1 = (L.segStart[sg + 1] + VPW - 1) / VPW;
     __m256 acc[MR][NV];
@@ -242,6 +250,11 @@ GPTQ_AVX2 void fusedWords(const int32_t *qw, int64_t ldq, const Layout &L,
         acc[m][v] = _mm256_setzero_ps();
     for (int64_t w = w0; w < w1; ++w) {
       const int32_t *row = qw + w * ldq;
+      // The tile's words of a later row (prefetches never fault).
+      _mm_prefetch(reinterpret_cast<const char *>(row + kPrefetchRows * ldq),
+                   _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char *>(row + kPrefetchRows * ldq + 16),
+                   _MM_HINT_T0);
       __m256i pk[NV];
 #pragma GCC unroll 8
       for (int v = 0; v < NV; ++v)
@@ -283,16 +296,136 @@ GPTQ_AVX2 void fusedWords(const int32_t *qw, int64_t ldq, const Layout &L,
   }
 }
 
+/// Words mode, one segment over a contiguous range of `ntiles` full column
+/// tiles: each packed row of the segment is read from start to end of the
+/// range (sequential memory), the per-column sums sum(x * q) live in `acc`
+/// ([MR][ntiles * 32], L1-resident), and at the end of the segment
+/// fin[tile][m][j] += s * (acc - z * xsum). s, z: [groups][ldp], from the
+/// range's first column.
+template <int BITS, int MR>
+GPTQ_AVX2 void fusedSweep(const int32_t *qw, int64_t ldq, const Layout &L,
+                          const float *xs, int64_t ldx, const float *xsum,
+                          int64_t ldsum, const float *s, const float *z,
+                          int64_t ldp, float *fin, int64_t ntiles,
+                          int64_t sg, float *acc) {
+  constexpr int VPW = 32 / BITS;
+  constexpr uint32_t MASK = (1u << BITS) - 1u;
+  const int64_t ncols = ntiles * kFusedTile, nvec = ncols / 8;
+  for (int64_t i = 0; i < MR * ncols; i += 8)
+    _mm256_storeu_ps(acc + i, _mm256_setzero_ps());
+  const int64_t w0 = L.segStart[sg] / VPW;
+  const int64_t w1 = (L.segStart[sg + 1] + VPW - 1) / VPW;
+  // Two vectors of 8 columns per step and, for MR <= 2, two partial sums
+  // per vector (even / odd fields): independent FMA chains hide the FMA
+  // latency (one chain of VPW dependent FMAs per vector would bound the
+  // kernel).
+  constexpr int P = MR <= 2 ? 2 : 1;
+  constexpr bool hoist = MR * VPW <= 8; // broadcasts kept in registers
+  for (int64_t w = w0; w < w1; ++w) {
+    const int32_t *row = qw + w * ldq;
+    const int32_t *ahead = row + 2 * ldq; // the row after next
+    const float *xr = xs + w * VPW;
+    __m256 xh[hoist ? MR * VPW : 1];
+    if constexpr (hoist) {
+#pragma GCC unroll 16
+      for (int i = 0; i < MR * VPW; ++i)
+        xh[i] = _mm256_broadcast_ss(xr + (i / VPW) * ldx + i % VPW);
+    }
+    for (int64_t v = 0; v < nvec; v += 2) {
+      _mm_prefetch(reinterpret_cast<const char *>(ahead + 8 * v), _MM_HINT_T0);
+      __m256i pk[2];
+      __m256 a[MR][2][P];
+#pragma GCC unroll 2
+      for (int u = 0; u < 2; ++u) {
+        pk[u] = _mm256_loadu_si256(
+            reinterpret_cast<const __m256i *>(row + 8 * (v + u)));
+#pragma GCC unroll 8
+        for (int m = 0; m < MR; ++m) {
+          a[m][u][0] = _mm256_loadu_ps(acc + m * ncols + 8 * (v + u));
+          if constexpr (P == 2)
+            a[m][u][P - 1] = _mm256_setzero_ps();
+        }
+      }
+#pragma GCC unroll 16
+      for (int j = 0; j < VPW; ++j) {
+#pragma GCC unroll 2
+        for (int u = 0; u < 2; ++u) {
+          __m256i f;
+          if (j == VPW - 1)
+            f = _mm256_srli_epi32(pk[u], 32 - BITS);
+          else
+            f = _mm256_and_si256(pk[u],
+                                 _mm256_set1_epi32(int(MASK << (BITS * j))));
+          const __m256 wf = _mm256_cvtepi32_ps(f);
+#pragma GCC unroll 8
+          for (int m = 0; m < MR; ++m) {
+            const __m256 xb = hoist ? xh[hoist ? m * VPW + j : 0]
+                                    : _mm256_broadcast_ss(xr + m * ldx + j);
+            a[m][u][j % P] = _mm256_fmadd_ps(xb, wf, a[m][u][j % P]);
+          }
+        }
+      }
+#pragma GCC unroll 2
+      for (int u = 0; u < 2; ++u)
+#pragma GCC unroll 8
+        for (int m = 0; m < MR; ++m) {
+          __m256 t = a[m][u][0];
+          if constexpr (P == 2)
+            t = _mm256_add_ps(t, a[m][u][P - 1]);
+          _mm256_storeu_ps(acc + m * ncols + 8 * (v + u), t);
+        }
+    }
+  }
+  const int64_t g = L.segGroup[sg];
+  for (int64_t v = 0; v < nvec; ++v) {
+    const int64_t t = v / (kFusedTile / 8), j = (v % (kFusedTile / 8)) * 8;
+    const __m256 sv = _mm256_loadu_ps(s + g * ldp + 8 * v);
+    const __m256 zv = _mm256_loadu_ps(z + g * ldp + 8 * v);
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m) {
+      const __m256 xsb = _mm256_broadcast_ss(xsum + m * ldsum + sg);
+      const __m256 tt =
+          _mm256_fnmadd_ps(zv, xsb, _mm256_loadu_ps(acc + m * ncols + 8 * v));
+      float *f = fin + t * kFusedMaxM * kFusedTile + m * kFusedTile + j;
+      _mm256_storeu_ps(f, _mm256_fmadd_ps(sv, tt, _mm256_loadu_ps(f)));
+    }
+  }
+}
+
+using SweepFn = void (*)(const int32_t *, int64_t, const Layout &,
+                         const float *, int64_t, const float *, int64_t,
+                         const float *, const float *, int64_t, float *,
+                         int64_t, int64_t, float *);
+
+template <int BITS> SweepFn pickSweepM(int64_t mr) {
+  switch (mr) {
+  case 1: return &fusedSweep<BITS, 1>;
+  case 2: return &fusedSweep<BITS, 2>;
+  case 3: return &fusedSweep<BITS, 3>;
+  default: return &fusedSweep<BITS, 4>;
+  }
+}
+
+/// Null for 3 bits (no words mode).
+SweepFn pickSweep(int bits, int64_t mr) {
+  switch (bits) {
+  case 2: return pickSweepM<2>(mr);
+  case 4: return pickSweepM<4>(mr);
+  case 8: return pickSweepM<8>(mr);
+  default: return nullptr;
+  }
+}
+
 /// Rows mode: as fusedWords, but position p is row order[p], extracted with
 /// a variable shift; xs is [MR][ldx] in position order, unscaled.
 template <int BITS, int MR, int NV>
 GPTQ_AVX2 void fusedRows(const int32_t *qw, int64_t ldq, const Layout &L,
                          const float *xs, int64_t ldx, const float *xsum,
                          int64_t ldsum, const float *s, const float *z,
-                         int64_t ldp, float *fin, int64_t ldf) {
+                         int64_t ldp, float *fin, int64_t ldf, int64_t sgBegin,
+                         int64_t sgEnd) {
   const __m256i mask = _mm256_set1_epi32(int((1u << BITS) - 1u));
-  const int64_t segs = L.segments();
-  for (int64_t sg = 0; sg < segs; ++sg) {
+  for (int64_t sg = sgBegin; sg < sgEnd; ++sg) {
     __m256 acc[MR][NV];
 #pragma GCC unroll 8
     for (int m = 0; m < MR; ++m)
@@ -302,6 +435,12 @@ GPTQ_AVX2 void fusedRows(const int32_t *qw, int64_t ldq, const Layout &L,
     for (int64_t p = L.segStart[sg]; p < L.segStart[sg + 1]; ++p) {
       const Layout::RowLoc &l = L.loc[p];
       const int32_t *lo = qw + int64_t(l.word) * ldq;
+      if (p + kPrefetchRows < L.k) {
+        const int32_t *ahead =
+            qw + int64_t(L.loc[p + kPrefetchRows].word) * ldq;
+        _mm_prefetch(reinterpret_cast<const char *>(ahead), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char *>(ahead + 16), _MM_HINT_T0);
+      }
       const __m128i sh = _mm_cvtsi32_si128(l.shift);
       __m256 xb[MR];
 #pragma GCC unroll 8
@@ -349,6 +488,8 @@ GPTQ_AVX2 void dequantRowsAvx2(const int32_t *qw, int64_t ldq, const Layout &L,
   for (int64_t r = k0; r < k1; ++r) {
     const int64_t bit = r * BITS;
     const int32_t *lo = qw + (bit >> 5) * ldq;
+    _mm_prefetch(reinterpret_cast<const char *>(lo + kPrefetchRows * ldq),
+                 _MM_HINT_T0);
     const int shift = int(bit & 31);
     const __m128i sh = _mm_cvtsi32_si128(shift);
     __m256i f0 = _mm256_srl_epi32(
@@ -411,7 +552,8 @@ GPTQ_AVX2 void microGemm(const float *x, int64_t ldx, const float *buf,
 
 using FusedFn = void (*)(const int32_t *, int64_t, const Layout &, const float *,
                          int64_t, const float *, int64_t, const float *,
-                         const float *, int64_t, float *, int64_t);
+                         const float *, int64_t, float *, int64_t, int64_t,
+                         int64_t);
 
 template <int BITS, int MR> FusedFn pickFused(bool words) {
   constexpr int NV = MR <= 2 ? 4 : 2;
@@ -548,6 +690,62 @@ void gemmPath(const MatMulNBitsArgs &a, const Layout &L, bool avx2,
 }
 
 #if GPTQ_HAVE_X86
+/// Scratch that lives as long as the thread (no page faults per call).
+std::vector<float> &scratch(int which) {
+  thread_local std::vector<float> buffers[4];
+  return buffers[which];
+}
+
+float *scratchFloats(int which, size_t n) {
+  std::vector<float> &v = scratch(which);
+  if (v.size() < n)
+    v.resize(n);
+  return v.data();
+}
+
+/// Scales and zero points of columns [c0, c1) for every group as floats,
+/// into sF / zF ([groups][n]).
+void paramsRange(const MatMulNBitsArgs &a, int64_t c0, int64_t c1, float *sF,
+                 float *zF) {
+  const int64_t zcols = packedZeroCols(a.n, a.bits);
+  const int vpw = 32 % a.bits == 0 ? 32 / a.bits : 0;
+  const uint32_t mask = (1u << a.bits) - 1u;
+  for (int64_t g = 0; g < a.groups; ++g) {
+    float *sr = sF + g * a.n, *zr = zF + g * a.n;
+    switch (a.scalesType) {
+    case DType::F16: {
+      const uint16_t *src = static_cast<const uint16_t *>(a.scales) + g * a.n;
+      for (int64_t c = c0; c < c1; ++c)
+        sr[c] = halfToFloat(src[c]);
+      break;
+    }
+    case DType::BF16: {
+      const uint16_t *src = static_cast<const uint16_t *>(a.scales) + g * a.n;
+      for (int64_t c = c0; c < c1; ++c)
+        sr[c] = bf16ToFloat(src[c]);
+      break;
+    }
+    default:
+      std::memcpy(sr + c0, static_cast<const float *>(a.scales) + g * a.n + c0,
+                  sizeof(float) * (c1 - c0));
+    }
+    const uint32_t *zrow =
+        reinterpret_cast<const uint32_t *>(a.qzeros) + g * zcols;
+    int64_t c = c0;
+    if (vpw)
+      for (; c < c1 && c % vpw; ++c)
+        zr[c] = float(zeroAt(a.qzeros, zcols, a.bits, g, c));
+    if (vpw)
+      for (; c + vpw <= c1; c += vpw) {
+        const uint32_t w = zrow[c / vpw];
+        for (int j = 0; j < vpw; ++j)
+          zr[c + j] = float((w >> (a.bits * j)) & mask);
+      }
+    for (; c < c1; ++c)
+      zr[c] = float(zeroAt(a.qzeros, zcols, a.bits, g, c));
+  }
+}
+
 /// Fused path for M <= 4 on AVX2.
 void fusedPath(const MatMulNBitsArgs &a, Layout &L, float *out) {
   buildSegments(L);
@@ -556,10 +754,12 @@ void fusedPath(const MatMulNBitsArgs &a, Layout &L, float *out) {
   // Activations in processing order (words mode: pre-scaled, padded to
   // whole words) and their sums per segment.
   const int64_t ldx = L.wordsMode ? L.packedRows * L.vpw : k;
-  std::vector<float> xs(static_cast<size_t>(m * ldx), 0.0f), xsum(static_cast<size_t>(m * segs), 0.0f);
+  float *xs = scratchFloats(0, static_cast<size_t>(m * ldx));
+  float *xsum = scratchFloats(1, static_cast<size_t>(m * segs));
+  std::fill(xs, xs + m * ldx, 0.0f);
   for (int64_t r = 0; r < m; ++r) {
     const float *x = a.x + r * k;
-    float *o = xs.data() + r * ldx;
+    float *o = xs + r * ldx;
     if (L.wordsMode) {
       // Field j < vpw - 1 is read as q * 2^(bits j); the last one is shifted
       // down. Scaling by a power of two is exact.
@@ -579,29 +779,72 @@ void fusedPath(const MatMulNBitsArgs &a, Layout &L, float *out) {
       xsum[r * segs + sg] = float(sum);
     }
   }
+  // Scales and zeros as floats, [groups][n] (+ one tile of padding: tile
+  // kernels read whole tiles), filled by the tasks for their columns.
+  const size_t paramsSize = static_cast<size_t>(a.groups * a.n + kFusedTile);
+  float *sF = scratchFloats(2, paramsSize);
+  float *zF = scratchFloats(3, paramsSize);
+  std::fill(sF + a.groups * a.n, sF + paramsSize, 0.0f);
+  std::fill(zF + a.groups * a.n, zF + paramsSize, 0.0f);
   const FusedFn fn = pickFusedKernel(a.bits, L.wordsMode, m);
+  const SweepFn sweep = L.wordsMode ? pickSweep(a.bits, m) : nullptr;
   const int halves = m <= 2 ? 1 : 2; // MR 3-4 run 16 columns at a time
   const int64_t tiles = (a.n + kFusedTile - 1) / kFusedTile;
   const int threads = threadsFor(a, double(m) * double(k) * double(a.n));
-  const int64_t per = tilesPerTask(tiles, threads);
+  // Ranges of 1024 to 2048 columns: 4 to 8 KiB of every packed row read in
+  // one go, the sums of a range (acc, [M][columns]) stay in L1/L2.
+  const int64_t per = std::min<int64_t>(
+      std::max<int64_t>(tilesPerTask(tiles, threads), 1024 / kFusedTile),
+      2048 / kFusedTile);
   const int64_t tasks = (tiles + per - 1) / per;
+  // Each task owns a range of column tiles and sweeps them one segment
+  // (at most kSegmentRows rows) at a time: the rows of a segment are read
+  // contiguously across the range instead of one tile column at a time down
+  // all K rows (a large power-of-two-like stride that defeats the caches and
+  // prefetchers).
   runTasks(tasks, threads, [&](int64_t task) {
-    std::vector<float> s, zf, fin(static_cast<size_t>(kFusedMaxM * kFusedTile));
-    std::vector<int32_t> z, words;
-    for (int64_t t = task * per; t < std::min(tiles, (task + 1) * per); ++t) {
-      const int64_t n0 = t * kFusedTile;
-      const int64_t width = std::min<int64_t>(kFusedTile, a.n - n0);
-      tileParams(a, n0, width, kFusedTile, s, z);
-      zf.assign(z.begin(), z.end());
-      int64_t ldq;
-      const int32_t *qw = tileWords(a, L, n0, width, kFusedTile, words, ldq);
-      std::fill(fin.begin(), fin.end(), 0.0f);
-      for (int h = 0; h < halves; ++h) {
-        const int off = h * (kFusedTile / halves);
-        fn(qw + off, ldq, L, xs.data(), ldx, xsum.data(), segs, s.data() + off,
-           zf.data() + off, kFusedTile, fin.data() + off, kFusedTile);
-      }
-      writeOutputs(a, fin.data(), kFusedTile, m, 0, n0, width, out);
+    const int64_t t0 = task * per, t1 = std::min(tiles, (task + 1) * per);
+    const int64_t nt = t1 - t0, c0 = t0 * kFusedTile;
+    paramsRange(a, c0, std::min(a.n, t1 * kFusedTile), sF, zF);
+    thread_local std::vector<float> finBuf, accBuf;
+    thread_local std::vector<int32_t> words;
+    finBuf.assign(static_cast<size_t>(nt * kFusedMaxM * kFusedTile), 0.0f);
+    float *fin = finBuf.data();
+    // Words mode: the full tiles of the range in one sweep per segment; the
+    // partial last tile of the matrix (if this task has it) tile by tile,
+    // gathered into `words`.
+    int64_t swept = 0;
+    if (sweep) {
+      swept = nt;
+      if (t1 * kFusedTile > a.n)
+        --swept;
+    }
+    if (accBuf.size() < static_cast<size_t>(kFusedMaxM * swept * kFusedTile))
+      accBuf.resize(static_cast<size_t>(kFusedMaxM * swept * kFusedTile));
+    std::vector<const int32_t *> qws(static_cast<size_t>(nt));
+    std::vector<int64_t> ldqs(static_cast<size_t>(nt));
+    for (int64_t i = swept; i < nt; ++i) {
+      const int64_t n0 = (t0 + i) * kFusedTile;
+      qws[i] = tileWords(a, L, n0, std::min<int64_t>(kFusedTile, a.n - n0),
+                         kFusedTile, words, ldqs[i]);
+    }
+    for (int64_t sg = 0; sg < segs; ++sg) {
+      if (swept > 0)
+        sweep(a.qweight + c0, a.n, L, xs, ldx, xsum, segs, sF + c0, zF + c0,
+              a.n, fin, swept, sg, accBuf.data());
+      for (int64_t i = swept; i < nt; ++i)
+        for (int h = 0; h < halves; ++h) {
+          const int off = h * (kFusedTile / halves);
+          const int64_t col = (t0 + i) * kFusedTile + off;
+          fn(qws[i] + off, ldqs[i], L, xs, ldx, xsum, segs, sF + col, zF + col,
+             a.n, fin + i * kFusedMaxM * kFusedTile + off, kFusedTile, sg,
+             sg + 1);
+        }
+    }
+    for (int64_t i = 0; i < nt; ++i) {
+      const int64_t n0 = (t0 + i) * kFusedTile;
+      writeOutputs(a, fin + i * kFusedMaxM * kFusedTile, kFusedTile, m, 0, n0,
+                   std::min<int64_t>(kFusedTile, a.n - n0), out);
     }
   });
 }

@@ -4,7 +4,13 @@
 //   gptq-run model --eval-ppl tokens.npy --seq-len 256 [--batch 16]
 //   gptq-run model --generate 32 --prompt-ids 1,403
 //
-// Executes on the CPU runtime (the reference backend).
+//   gptq-run model --device cuda ...      (any mode, on the GPU)
+//   gptq-run --cuda-device-info           (is there a usable GPU? exit 0/1)
+//
+// Executes on the CPU runtime (the reference backend) or, with --device
+// cuda, on the CUDA backend: quantized matmuls are lowered (gptq-repack,
+// gptq-fuse-epilogue, gptq-lower-to-cuda), their kernels printed as CUDA C++
+// and compiled with NVRTC when the model is loaded.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +18,7 @@
 #include "gptq/Exec/Tokenizer.h"
 #include "gptq/InitAll.h"
 #include "gptq/Support/ToolSupport.h"
+#include "gptq/Target/Cuda.h"
 
 #include "runtime/Npy.h"
 
@@ -33,7 +40,7 @@ namespace rt = gptq::rt;
 
 static cl::OptionCategory category("gptq-run options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.onnx|.mlir|.mlirbc>"),
-                                      cl::Required, cl::cat(category));
+                                      cl::cat(category));
 static cl::list<std::string> inputs("input", cl::desc("Bind a graph input: NAME=file.npy (repeatable)"),
                                     cl::value_desc("name=file.npy"), cl::cat(category));
 static cl::opt<std::string> outputDir("output-dir",
@@ -75,6 +82,12 @@ static cl::opt<int> threads("num-threads", cl::desc("Threads for kernels and BLA
                             cl::init(0), cl::cat(category));
 static cl::opt<std::string> device("device", cl::desc("Execution device: cpu (default) or cuda"),
                                    cl::init("cpu"), cl::cat(category));
+static cl::opt<bool> deviceStats("device-stats",
+                                 cl::desc("--device cuda: print the GPU and where steps ran"),
+                                 cl::cat(category));
+static cl::opt<bool> cudaDeviceInfo("cuda-device-info",
+                                    cl::desc("Print the CUDA device and exit (status 1 when there is none)"),
+                                    cl::cat(category));
 
 static int fail(const std::string &msg) {
   llvm::errs() << "gptq-run: error: " << msg << "\n";
@@ -118,6 +131,15 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "gptq-mlir model runner\n");
 
+  if (cudaDeviceInfo) {
+    std::string description;
+    if (auto st = rt::cuda::probeDevice(0, &description); !st)
+      return fail(st.message());
+    llvm::outs() << "cuda device 0: " << description << "\n";
+    return 0;
+  }
+  if (modelPath.empty())
+    return fail("no model given");
   int modes = (!evalPpl.empty()) + (generate > 0) +
               (!outputDir.empty() || !inputs.empty() || !expects.empty());
   if (modes != 1)
@@ -125,6 +147,13 @@ int main(int argc, char **argv) {
                 "--eval-ppl FILE, --generate N");
   if (device != "cpu" && device != "cuda")
     return fail("--device must be cpu or cuda, got '" + device + "'");
+  if (device == "cuda" && checkFinite)
+    return fail("--check-finite runs on the CPU only (drop --device cuda)");
+  if (device == "cuda" && profile)
+    return fail("--profile times the CPU runtime only (drop --device cuda)");
+  if (device == "cuda") // fail before loading anything when there is no GPU
+    if (auto st = rt::cuda::probeDevice(0); !st)
+      return fail("--device cuda: " + st.message());
 
   DialectRegistry registry;
   gptq::registerAllDialects(registry);
@@ -141,6 +170,16 @@ int main(int argc, char **argv) {
   options.numThreads = threads;
   options.profile = profile;
   options.device = device;
+  options.verbose = deviceStats;
+  if (device == "cuda") {
+    if (failed(gptq::lowerForCuda(*module)))
+      return 1;
+    bool kernels = false;
+    module->walk([&](gptq::quant::CudaKernelOp) { kernels = true; });
+    llvm::raw_string_ostream os(options.cudaSource);
+    if (kernels && failed(gptq::emitCuda(*module, os)))
+      return 1;
+  }
   auto runner = gptq::ModelRunner::create(*module, options);
   if (!runner)
     return 1;

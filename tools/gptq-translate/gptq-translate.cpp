@@ -5,6 +5,7 @@
 //   gptq-translate --export-onnx quantized.mlir(bc) -o model.onnx [--external-data=false]
 //   gptq-translate --export-gptq DIR quantized.mlir(bc) [--zeros-v2] [--force]
 //   gptq-translate --export-dequantized DIR quantized.mlir(bc)
+//   gptq-translate --emit-cuda quantized.mlir(bc) [-o kernels.cu]
 //
 // Output files are written atomically (a temporary file renamed into place),
 // so a failure never leaves a half-written file behind.
@@ -15,6 +16,7 @@
 #include "gptq/Import/OnnxImport.h"
 #include "gptq/InitAll.h"
 #include "gptq/Support/ToolSupport.h"
+#include "gptq/Target/Cuda.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
@@ -38,6 +40,12 @@ static cl::opt<bool> importOnnx("import-onnx",
 static cl::opt<bool> exportOnnx("export-onnx",
                                 cl::desc("Export a (quantized) module to ONNX (MatMulNBits for quantized linears)"),
                                 cl::cat(category));
+static cl::opt<bool> emitCudaOpt(
+    "emit-cuda",
+    cl::desc("Print the CUDA C++ of the module's kernels (quantized matmuls "
+             "not yet lowered are run through gptq-repack, "
+             "gptq-fuse-epilogue and gptq-lower-to-cuda first)"),
+    cl::cat(category));
 static cl::opt<std::string> exportGptq("export-gptq",
                                        cl::desc("Export a quantized module as a GPTQ checkpoint into DIR"),
                                        cl::value_desc("dir"), cl::cat(category));
@@ -87,12 +95,34 @@ int main(int argc, char **argv) {
   gptq::ToolDiagnostics diagnostics(&context, "gptq-translate");
 
   int modes = importOnnx + exportOnnx + !exportGptq.empty() +
-              !exportDequantized.empty();
+              !exportDequantized.empty() + emitCudaOpt;
   if (modes != 1) {
     llvm::errs() << "gptq-translate: error: choose one translation: "
-                    "--import-onnx, --export-onnx, --export-gptq DIR or "
-                    "--export-dequantized DIR\n";
+                    "--import-onnx, --export-onnx, --export-gptq DIR, "
+                    "--export-dequantized DIR or --emit-cuda\n";
     return 2;
+  }
+
+  if (emitCudaOpt) {
+    OwningOpRef<ModuleOp> module = gptq::loadModel(&context, inputFile);
+    if (!module || failed(gptq::lowerForCuda(*module)))
+      return 1;
+    std::string source;
+    llvm::raw_string_ostream os(source);
+    if (failed(gptq::emitCuda(*module, os)))
+      return 1;
+    if (outputFile == "-") {
+      llvm::outs() << source;
+      return 0;
+    }
+    return failed(gptq::writeFileAtomically(
+               &context, outputFile,
+               [&](llvm::raw_ostream &out) {
+                 out << source;
+                 return success();
+               }))
+               ? 1
+               : 0;
   }
 
   if (exportOnnx || !exportGptq.empty() || !exportDequantized.empty()) {

@@ -133,22 +133,245 @@ LogicalResult MatMulNBitsOp::inferReturnTypes(
   return success();
 }
 
-LogicalResult MatMulNBitsOp::verify() {
-  auto in = cast<RankedTensorType>(getInput().getType());
+static LogicalResult verifyLayout(Operation *op, std::optional<StringRef> layout) {
+  if (layout && *layout != "gptq" && *layout != "gpu")
+    return op->emitOpError("layout must be \"gptq\" or \"gpu\", got \"")
+           << *layout << "\"";
+  return success();
+}
+
+/// Input, packed operands and bias of matmul_nbits and the ops built from it.
+static LogicalResult verifyMatMulOperands(Operation *op, Value input,
+                                          QuantAttr quant, Value qweight,
+                                          Value scales, Value qzeros,
+                                          Value gIdx, Value bias,
+                                          bool checkResult) {
+  auto in = cast<RankedTensorType>(input.getType());
   if (in.getRank() < 1)
-    return emitOpError("input must have rank >= 1");
+    return op->emitOpError("input must have rank >= 1");
   int64_t k = in.getShape().back();
   if (ShapedType::isDynamic(k))
-    return emitOpError("input must have a static K (last dimension)");
-  if (failed(verifyPacked(*this, k, getQuant(), getQweight(), getScales(),
-                          getQzeros(), getGIdx())))
+    return op->emitOpError("input must have a static K (last dimension)");
+  if (failed(verifyPacked(op, k, quant, qweight, scales, qzeros, gIdx)))
     return failure();
-  if (Value bias = getBias()) {
+  int64_t n = cast<RankedTensorType>(scales.getType()).getDimSize(1);
+  if (bias) {
     auto bt = cast<RankedTensorType>(bias.getType());
-    if (bt.getDimSize(0) != getN())
-      return emitOpError("bias dimension 0 is ")
-             << bt.getDimSize(0) << ", expected N = " << getN();
+    if (bt.getDimSize(0) != n)
+      return op->emitOpError("bias dimension 0 is ")
+             << bt.getDimSize(0) << ", expected N = " << n;
   }
+  if (!checkResult) // matmul_nbits: InferTypeOpInterface checks it
+    return success();
+  auto out = cast<RankedTensorType>(op->getResult(0).getType());
+  SmallVector<int64_t> expected(in.getShape().drop_back());
+  expected.push_back(n);
+  if (out.getElementType() != in.getElementType() ||
+      out.getShape() != ArrayRef<int64_t>(expected))
+    return op->emitOpError("result type ")
+           << out << " differs from the expected "
+           << RankedTensorType::get(expected, in.getElementType());
+  return success();
+}
+
+/// The steps of an epilogue and the operands they consume.
+static LogicalResult verifyEpilogue(Operation *op, ArrayAttr steps,
+                                    ValueRange operands) {
+  size_t binary = 0;
+  for (Attribute a : steps) {
+    StringRef s = cast<StringAttr>(a).getValue();
+    if (s == "add" || s == "mul")
+      ++binary;
+    else if (s != "relu" && s != "silu")
+      return op->emitOpError("unknown epilogue step \"")
+             << s << "\" (expected relu, silu, add or mul)";
+  }
+  if (binary != operands.size())
+    return op->emitOpError("epilogue has ")
+           << binary << " add/mul step(s) but " << operands.size()
+           << " epilogue operand(s)";
+  Type outType = op->getResult(0).getType();
+  for (auto [i, v] : llvm::enumerate(operands))
+    if (v.getType() != outType)
+      return op->emitOpError("epilogue operand #")
+             << i << " has type " << v.getType()
+             << ", expected the result type " << outType;
+  return success();
+}
+
+LogicalResult MatMulNBitsOp::verify() {
+  if (failed(verifyLayout(*this, getLayout())))
+    return failure();
+  return verifyMatMulOperands(*this, getInput(), getQuant(), getQweight(),
+                              getScales(), getQzeros(), getGIdx(), getBias(),
+                              /*checkResult=*/false);
+}
+
+//===----------------------------------------------------------------------===//
+// FusedMatMulNBitsOp
+//===----------------------------------------------------------------------===//
+
+int64_t FusedMatMulNBitsOp::getK() {
+  return cast<RankedTensorType>(getInput().getType()).getShape().back();
+}
+
+int64_t FusedMatMulNBitsOp::getN() {
+  return cast<RankedTensorType>(getScales().getType()).getDimSize(1);
+}
+
+LogicalResult FusedMatMulNBitsOp::verify() {
+  if (failed(verifyLayout(*this, getLayout())) ||
+      failed(verifyMatMulOperands(*this, getInput(), getQuant(), getQweight(),
+                                  getScales(), getQzeros(), getGIdx(),
+                                  getBias(), /*checkResult=*/true)))
+    return failure();
+  if (getEpilogue().empty())
+    return emitOpError("epilogue is empty (use gptq.matmul_nbits)");
+  return verifyEpilogue(*this, getEpilogue(), getEpilogueOperands());
+}
+
+//===----------------------------------------------------------------------===//
+// CudaKernelOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult CudaKernelOp::verify() {
+  if (getFunction().empty())
+    return emitOpError("function name is empty");
+  StringRef path = getPath();
+  if (path != "gemv" && path != "mma")
+    return emitOpError("path must be \"gemv\" or \"mma\", got \"")
+           << path << "\"";
+  Type io = getIoType();
+  if (!io.isF16() && !io.isF32())
+    return emitOpError("io_type must be f16 or f32, got ") << io;
+  int64_t gs = getQuant().getGroupSize();
+  if (gs != -1 && gs % 32 != 0)
+    return emitOpError("group_size ")
+           << gs << " is not supported by the CUDA kernels (-1 or a multiple "
+                    "of 32)";
+  for (auto [name, arr] : {std::pair<StringRef, ArrayRef<int64_t>>{"tile", getTile()},
+                          {"block", getBlock()},
+                          {"grid", getGrid()}})
+    if (arr.size() != 3)
+      return emitOpError(name) << " must have 3 entries, got " << arr.size();
+  const int64_t k = int64_t(getK()), n = int64_t(getN()),
+                maxM = int64_t(getMaxM()), smem = int64_t(getSmem());
+  if (k <= 0 || n <= 0)
+    return emitOpError("k and n must be positive, got k = ")
+           << k << ", n = " << n;
+  ArrayRef<int64_t> tile = getTile(), block = getBlock(), grid = getGrid();
+  if (llvm::any_of(tile, [](int64_t v) { return v <= 0; }) ||
+      llvm::any_of(block, [](int64_t v) { return v <= 0; }))
+    return emitOpError("tile and block entries must be positive");
+  if (block[0] * block[1] * block[2] > 1024)
+    return emitOpError("block has ")
+           << block[0] * block[1] * block[2] << " threads, more than 1024";
+  if (tile[2] % 32 != 0)
+    return emitOpError("tile_k ") << tile[2] << " is not a multiple of 32";
+  int64_t gx = (n + tile[1] - 1) / tile[1];
+  if (grid[0] != gx || (grid[1] != -1 && grid[1] <= 0) || grid[2] != 1)
+    return emitOpError("grid must be [ceil(n / tile_n) = ")
+           << gx << ", ceil(M / tile_m) or -1, 1]";
+  if (smem < 0 || smem > 48 * 1024)
+    return emitOpError("smem ") << smem << " is outside [0, 49152]";
+  if (path == "gemv" && (maxM < 1 || maxM > tile[0]))
+    return emitOpError("a gemv kernel needs 1 <= max_m <= tile_m, got max_m = ")
+           << maxM;
+  if (path == "mma" && maxM != -1)
+    return emitOpError("an mma kernel takes any M: max_m must be -1, got ")
+           << maxM;
+  if (getMaskK() != (k % tile[2] != 0))
+    return emitOpError("mask_k must be ")
+           << (k % tile[2] != 0 ? "true" : "false") << " for k = " << k
+           << " and tile_k = " << tile[2];
+  if (getMaskN() != (n % tile[1] != 0))
+    return emitOpError("mask_n must be ")
+           << (n % tile[1] != 0 ? "true" : "false") << " for n = " << n
+           << " and tile_n = " << tile[1];
+  size_t binary = 0;
+  for (Attribute a : getEpilogue()) {
+    StringRef s = cast<StringAttr>(a).getValue();
+    if (s == "add" || s == "mul")
+      ++binary;
+    else if (s != "relu" && s != "silu")
+      return emitOpError("unknown epilogue step \"") << s << "\"";
+  }
+  if (binary > 2)
+    return emitOpError("at most 2 add/mul epilogue steps are supported, got ")
+           << binary;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LaunchOp
+//===----------------------------------------------------------------------===//
+
+int64_t LaunchOp::getK() {
+  return cast<RankedTensorType>(getInput().getType()).getShape().back();
+}
+
+int64_t LaunchOp::getN() {
+  return cast<RankedTensorType>(getScales().getType()).getDimSize(1);
+}
+
+LogicalResult LaunchOp::verify() {
+  if (getLayout() != "gpu")
+    return emitOpError("needs a weight in the \"gpu\" layout, got \"")
+           << getLayout() << "\" (run gptq-repack)";
+  if (getKernels().empty() || getKernels().size() > 2)
+    return emitOpError("takes 1 or 2 kernels, got ") << getKernels().size();
+  if (failed(verifyMatMulOperands(*this, getInput(), getQuant(), getQweight(),
+                                  getScales(), getQzeros(), getGIdx(),
+                                  getBias(), /*checkResult=*/true)))
+    return failure();
+  return verifyEpilogue(*this, getEpilogue(), getEpilogueOperands());
+}
+
+LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  int64_t m = 1;
+  for (int64_t d : in.getShape().drop_back())
+    m = ShapedType::isDynamic(d) || ShapedType::isDynamic(m)
+            ? ShapedType::kDynamic
+            : m * d;
+  SmallVector<CudaKernelOp> kernels;
+  for (Attribute a : getKernels()) {
+    auto ref = cast<FlatSymbolRefAttr>(a);
+    auto k = symbols.lookupNearestSymbolFrom<CudaKernelOp>(*this, ref);
+    if (!k)
+      return emitOpError("kernel ") << ref << " is not a gptq.cuda_kernel";
+    if (k.getQuant() != getQuant())
+      return emitOpError("kernel ")
+             << ref << " has quant " << k.getQuant() << ", the op "
+             << getQuant();
+    if (k.getEpilogue() != getEpilogue())
+      return emitOpError("kernel ") << ref << " has epilogue "
+                                    << k.getEpilogue() << ", the op "
+                                    << getEpilogue();
+    if (k.getBias() != (getBias() != nullptr) ||
+        k.getActOrder() != (getGIdx() != nullptr))
+      return emitOpError("kernel ")
+             << ref << " disagrees with the op on bias or act_order (g_idx)";
+    if (int64_t(k.getK()) != getK() || int64_t(k.getN()) != getN())
+      return emitOpError("kernel ")
+             << ref << " is for k = " << int64_t(k.getK()) << ", n = "
+             << int64_t(k.getN()) << ", the op has k = " << getK()
+             << ", n = " << getN();
+    if (k.getIoType() != in.getElementType())
+      return emitOpError("kernel ") << ref << " has io_type " << k.getIoType()
+                                    << ", the input is " << in.getElementType();
+    kernels.push_back(k);
+  }
+  if (kernels.size() == 2 &&
+      (kernels[0].getPath() != "gemv" || kernels[1].getPath() != "mma"))
+    return emitOpError("with two kernels, the first must be a gemv kernel and "
+                       "the second an mma kernel");
+  if (kernels.size() == 1 && kernels[0].getPath() == "gemv" &&
+      (ShapedType::isDynamic(m) || m > int64_t(kernels[0].getMaxM())))
+    return emitOpError("its only kernel is a gemv kernel for M <= ")
+           << int64_t(kernels[0].getMaxM()) << " but M is "
+           << (ShapedType::isDynamic(m) ? std::string("dynamic")
+                                        : std::to_string(m));
   return success();
 }
 

@@ -12,6 +12,7 @@ include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/OpBase.td"
 include "mlir/IR/CommonAttrConstraints.td"
 include "mlir/IR/CommonTypeConstraints.td"
+include "mlir/IR/SymbolInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
@@ -72,6 +73,11 @@ def GPTQ_MatMulNBitsOp : GPTQ_Op<"matmul_nbits",
     from `qweight`, `scales`, `qzeros` (and `g_idx`) as described in the
     dialect documentation. The result has the input's element type.
 
+    The optional `layout` attribute says how `qweight` is stored: `"gptq"`
+    (the default: the checkpoint convention) or `"gpu"` (rewritten by
+    `gptq-repack` for the CUDA kernels; see runtime/quant/Repack.h). The
+    shapes of the operands are the same in both layouts.
+
     ```mlir
     %y = gptq.matmul_nbits %x, %qw, %s, %qz
            {quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>}
@@ -86,17 +92,32 @@ def GPTQ_MatMulNBitsOp : GPTQ_Op<"matmul_nbits",
     2DTensorOf<[I32]>:$qzeros,
     Optional<1DTensorOf<[I32]>>:$g_idx,
     Optional<1DTensorOf<[F16, BF16, F32]>>:$bias,
-    GPTQ_QuantAttr:$quant);
+    GPTQ_QuantAttr:$quant,
+    OptionalAttr<StrAttr>:$layout);
   let results = (outs RankedTensorOf<[F16, BF16, F32]>:$output);
   let assemblyFormat = [{
     $input `,` $qweight `,` $scales `,` $qzeros
     (`g_idx` `(` $g_idx^ `)`)? (`bias` `(` $bias^ `)`)?
     attr-dict `:` functional-type(operands, results)
   }];
+  let builders = [
+    // Without a layout attribute (the "gptq" layout).
+    OpBuilder<(ins "::mlir::Type":$output, "::mlir::Value":$input,
+      "::mlir::Value":$qweight, "::mlir::Value":$scales,
+      "::mlir::Value":$qzeros, "::mlir::Value":$g_idx, "::mlir::Value":$bias,
+      "QuantAttr":$quant), [{
+      build($_builder, $_state, output, input, qweight, scales, qzeros, g_idx,
+            bias, quant, ::mlir::StringAttr());
+    }]>
+  ];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     int64_t getK();
     int64_t getN();
+    /// "gptq" (the default when the attribute is absent) or "gpu".
+    llvm::StringRef getLayoutName() {
+      return getLayout() ? *getLayout() : llvm::StringRef("gptq");
+    }
   }];
 }
 
@@ -114,6 +135,146 @@ def GPTQ_DequantizeOp : GPTQ_Op<"dequantize", [Pure]> {
     attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+}
+
+def GPTQ_FusedMatMulNBitsOp : GPTQ_Op<"fused_matmul_nbits",
+    [Pure, AttrSizedOperandSegments]> {
+  let summary = "matmul_nbits followed by an elementwise epilogue";
+  let description = [{
+    `gptq.matmul_nbits` (same operands, attributes and dequantization) whose
+    result `y` then goes through the `epilogue` steps in order:
+
+    | step   | computes                                   |
+    |--------|--------------------------------------------|
+    | `relu` | `y = max(y, 0)`                            |
+    | `silu` | `y = y * sigmoid(y)`                       |
+    | `add`  | `y = y + e` (the next epilogue operand)    |
+    | `mul`  | `y = y * e` (the next epilogue operand)    |
+
+    Epilogue operands have exactly the result's type (no broadcasting); at
+    run time their shape must equal the result's. Built by
+    `gptq-fuse-epilogue`, e.g. SwiGLU `silu(x W1) * (x W3)` and a residual
+    add:
+
+    ```mlir
+    %y = gptq.fused_matmul_nbits %x, %qw, %s, %qz epilogue ["silu", "mul"] (%h3)
+           {quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>}
+           : (tensor<?x64xf32>, tensor<8x172xi32>, tensor<2x172xf16>, tensor<2x22xi32>,
+              tensor<?x172xf32>) -> tensor<?x172xf32>
+    ```
+  }];
+  let arguments = (ins
+    RankedTensorOf<[F16, BF16, F32]>:$input,
+    2DTensorOf<[I32]>:$qweight,
+    2DTensorOf<[F16, BF16, F32]>:$scales,
+    2DTensorOf<[I32]>:$qzeros,
+    Optional<1DTensorOf<[I32]>>:$g_idx,
+    Optional<1DTensorOf<[F16, BF16, F32]>>:$bias,
+    Variadic<RankedTensorOf<[F16, BF16, F32]>>:$epilogue_operands,
+    GPTQ_QuantAttr:$quant,
+    OptionalAttr<StrAttr>:$layout,
+    StrArrayAttr:$epilogue);
+  let results = (outs RankedTensorOf<[F16, BF16, F32]>:$output);
+  let assemblyFormat = [{
+    $input `,` $qweight `,` $scales `,` $qzeros
+    (`g_idx` `(` $g_idx^ `)`)? (`bias` `(` $bias^ `)`)?
+    `epilogue` $epilogue (`(` $epilogue_operands^ `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getK();
+    int64_t getN();
+    llvm::StringRef getLayoutName() {
+      return getLayout() ? *getLayout() : llvm::StringRef("gptq");
+    }
+  }];
+}
+
+def GPTQ_CudaKernelOp : GPTQ_Op<"cuda_kernel",
+    [Symbol, HasParent<"mlir::ModuleOp">]> {
+  let summary = "A CUDA kernel launch configuration outlined from one op";
+  let description = [{
+    Made by `gptq-lower-to-cuda`: the launch configuration of one quantized
+    matmul on one path. `function` names the `__global__` that
+    `gptq-translate --emit-cuda` prints for this specialization (kernels with
+    equal specializations share it). Specialization: `quant` (bits, group
+    size), `act_order` (rows permuted by `g_idx`, groups looked up per
+    32-row chunk), `path` (`"gemv"`: one thread per column, warps split K,
+    for M <= `max_m`; `"mma"`: `mma.sync.m16n8k16` tensor cores), `io_type`
+    (element type of activations, epilogue operands and result), `bias`,
+    `epilogue`, `mask_k` / `mask_n` (K or N not a multiple of the tile).
+    Launch: `block` threads, `smem` bytes of shared memory, `grid` =
+    [ceil(N / tile_n), ceil(M / tile_m), 1] with -1 where M is dynamic.
+    `tile` is [tile_m, tile_n, tile_k].
+
+    ```mlir
+    gptq.cuda_kernel @layers_0_w1__gemv {function = "gptq_fused_matmul_nbits_w4_g32_gemv_f32_silu_mul_mn", ...}
+    ```
+  }];
+  let arguments = (ins
+    SymbolNameAttr:$sym_name,
+    StrAttr:$function,
+    GPTQ_QuantAttr:$quant,
+    BoolAttr:$act_order,
+    StrAttr:$path,
+    TypeAttr:$io_type,
+    BoolAttr:$bias,
+    StrArrayAttr:$epilogue,
+    I64Attr:$k,
+    I64Attr:$n,
+    I64Attr:$max_m,
+    DenseI64ArrayAttr:$tile,
+    DenseI64ArrayAttr:$block,
+    DenseI64ArrayAttr:$grid,
+    I64Attr:$smem,
+    BoolAttr:$mask_k,
+    BoolAttr:$mask_n);
+  let assemblyFormat = "$sym_name attr-dict";
+  let hasVerifier = 1;
+}
+
+def GPTQ_LaunchOp : GPTQ_Op<"launch",
+    [Pure, AttrSizedOperandSegments,
+     DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "Run a quantized matmul with outlined CUDA kernels";
+  let description = [{
+    Computes what `gptq.fused_matmul_nbits` with the same operands and
+    attributes computes (an empty `epilogue` is a plain `matmul_nbits`),
+    with the `gptq.cuda_kernel`s named by `kernels`: with two kernels, the
+    first (path `"gemv"`) runs when M (the product of the input's leading
+    dimensions) is at most its `max_m` and the second (path `"mma"`)
+    otherwise. The weight must be in the `"gpu"` layout. The CPU runtime
+    executes the op with its own kernels.
+
+    ```mlir
+    %y = gptq.launch [@l0__gemv, @l0__mma] %x, %qw, %s, %qz epilogue [] {...}
+    ```
+  }];
+  let arguments = (ins
+    SymbolRefArrayAttr:$kernels,
+    RankedTensorOf<[F16, BF16, F32]>:$input,
+    2DTensorOf<[I32]>:$qweight,
+    2DTensorOf<[F16, BF16, F32]>:$scales,
+    2DTensorOf<[I32]>:$qzeros,
+    Optional<1DTensorOf<[I32]>>:$g_idx,
+    Optional<1DTensorOf<[F16, BF16, F32]>>:$bias,
+    Variadic<RankedTensorOf<[F16, BF16, F32]>>:$epilogue_operands,
+    GPTQ_QuantAttr:$quant,
+    StrAttr:$layout,
+    StrArrayAttr:$epilogue);
+  let results = (outs RankedTensorOf<[F16, BF16, F32]>:$output);
+  let assemblyFormat = [{
+    $kernels $input `,` $qweight `,` $scales `,` $qzeros
+    (`g_idx` `(` $g_idx^ `)`)? (`bias` `(` $bias^ `)`)?
+    `epilogue` $epilogue (`(` $epilogue_operands^ `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getK();
+    int64_t getN();
+  }];
 }
 
 #endif // GPTQ_DIALECTS_GPTQ_IR_GPTQOPS_TD

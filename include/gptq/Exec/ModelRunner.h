@@ -5,6 +5,7 @@
 #include "gptq/Exec/PlanBuilder.h"
 
 #include "runtime/Executor.h"
+#include "runtime/cuda/CudaExecutor.h"
 
 #include <memory>
 #include <string>
@@ -17,6 +18,12 @@ struct RunnerOptions {
   int numThreads = 0;
   std::string device = "cpu"; ///< "cpu" or "cuda"
   bool profile = false;       ///< time every step (profileTable())
+  /// device "cuda": the CUDA C++ of the module's gptq.cuda_kernel ops
+  /// (gptq::emitCuda; gptq::lowerForCuda makes them). Quantized matmuls not
+  /// lowered run on the host.
+  std::string cudaSource;
+  /// device "cuda": report the device and where steps ran on stderr.
+  bool verbose = false;
 };
 
 struct PerplexityOptions {
@@ -63,7 +70,9 @@ public:
   /// kind, most expensive first, as a printable table.
   std::string profileTable() const;
 
+  /// The CPU executor (device "cpu" only).
   rt::Executor &executor() { return *executor_; }
+  bool onCuda() const { return cudaExecutor_ != nullptr; }
   const rt::Plan &plan() const { return *plan_; }
   const PlanMapping &mapping() const { return mapping_; }
 
@@ -78,6 +87,7 @@ private:
   std::shared_ptr<rt::Plan> plan_;
   PlanMapping mapping_;
   std::unique_ptr<rt::Executor> executor_;
+  std::unique_ptr<rt::cuda::CudaExecutor> cudaExecutor_;
   int64_t vocab_ = -1; ///< from the IR, -1 if dynamic
 };
 
