@@ -6,6 +6,7 @@
 #include "runtime/kernels/Kernel.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cblas.h>
 #include <chrono>
 #include <cmath>
@@ -36,43 +37,58 @@ std::string specString(const IOSpec &spec) {
   return s + "]";
 }
 
-/// Where a float tensor holds NaN and infinities (-1: none).
+/// Whether a float tensor holds NaN and infinities.
 struct NonFinite {
-  int64_t firstNaN = -1, firstInf = -1;
-  bool any() const { return firstNaN >= 0 || firstInf >= 0; }
+  bool nan = false, inf = false;
+  bool any() const { return nan || inf; }
 };
 
-template <typename T> NonFinite scanNonFinite(const T *p, int64_t n) {
-  NonFinite r;
-  for (int64_t i = 0; i < n; ++i) {
-    auto v = loadElem(p[i]);
-    if (std::isfinite(v))
-      continue;
-    if (std::isnan(v)) {
-      if (r.firstNaN < 0)
-        r.firstNaN = i;
-    } else if (r.firstInf < 0) {
-      r.firstInf = i;
+/// From the bit patterns (vectorized, in parallel): with the sign masked
+/// off, a value is Inf when it equals the exponent mask and NaN above it.
+template <typename U>
+NonFinite scanBits(const void *data, int64_t n, U expMask, U absMask) {
+  const U *p = static_cast<const U *>(data);
+  std::atomic<bool> nan{false}, inf{false};
+  parallelFor(n, 1 << 16, [&](int64_t b, int64_t e) {
+    U anyNan = 0, anyInf = 0;
+    for (int64_t i = b; i < e; ++i) {
+      U v = p[i] & absMask;
+      anyNan |= U(v > expMask);
+      anyInf |= U(v == expMask);
     }
-    if (r.firstNaN >= 0 && r.firstInf >= 0)
-      break;
-  }
-  return r;
+    if (anyNan)
+      nan = true;
+    if (anyInf)
+      inf = true;
+  });
+  return {nan.load(), inf.load()};
 }
 
 NonFinite scanNonFinite(const Tensor &t) {
   switch (t.dtype()) {
   case DType::F32:
-    return scanNonFinite(t.data<float>(), t.numel());
+    return scanBits<uint32_t>(t.raw(), t.numel(), 0x7f800000u, 0x7fffffffu);
   case DType::F64:
-    return scanNonFinite(t.data<double>(), t.numel());
+    return scanBits<uint64_t>(t.raw(), t.numel(), 0x7ff0000000000000ull,
+                              0x7fffffffffffffffull);
   case DType::F16:
-    return scanNonFinite(t.data<Half>(), t.numel());
+    return scanBits<uint16_t>(t.raw(), t.numel(), 0x7c00, 0x7fff);
   case DType::BF16:
-    return scanNonFinite(t.data<BFloat16>(), t.numel());
+    return scanBits<uint16_t>(t.raw(), t.numel(), 0x7f80, 0x7fff);
   default:
     return {};
   }
+}
+
+/// Index of the first NaN (or, with `nan` false, infinity) of a float
+/// tensor; -1 if none. For messages only.
+int64_t firstNonFinite(const Tensor &t, bool nan) {
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    double v = t.getDouble(i);
+    if (nan ? std::isnan(v) : std::isinf(v))
+      return i;
+  }
+  return -1;
 }
 
 } // namespace
@@ -112,10 +128,8 @@ Executor::Executor(std::shared_ptr<const Plan> plan, ExecOptions options)
       impl_->kernels.push_back(kernelFor(s.kind));
     impl_->stepSeconds.assign(plan_->steps.size(), 0.0);
   }
-  if (options.numThreads > 0) {
-    openblas_set_num_threads(options.numThreads);
+  if (options.numThreads > 0)
     setParallelThreads(options.numThreads);
-  }
 }
 
 Executor::~Executor() = default;
@@ -270,17 +284,17 @@ Status Executor::Impl::execute(const Step &step, size_t index,
           if (!x)
             continue;
           NonFinite f = scanNonFinite(*x);
-          in.firstNaN = std::max(in.firstNaN, f.firstNaN);
-          in.firstInf = std::max(in.firstInf, f.firstInf);
+          in.nan |= f.nan;
+          in.inf |= f.inf;
         }
-        if (out.firstNaN >= 0 && in.firstNaN < 0)
+        if (out.nan && !in.nan)
           return errorf("step '", step.name, "' (", opKindName(step.kind),
                         ") produced NaN in output ", o, " at index ",
-                        out.firstNaN, " from inputs without NaN");
-        if (out.firstInf >= 0 && !in.any())
+                        firstNonFinite(t, true), " from inputs without NaN");
+        if (out.inf && !in.any())
           return errorf("step '", step.name, "' (", opKindName(step.kind),
                         ") produced Inf in output ", o, " at index ",
-                        out.firstInf, " from finite inputs");
+                        firstNonFinite(t, false), " from finite inputs");
       }
     }
   }
@@ -309,6 +323,7 @@ Status Executor::Impl::collect(const Plan &plan, Lane &lane,
 
 Status Executor::run(const NamedTensors &inputs, NamedTensors &outputs) {
   GPTQ_RT_TRY(impl_->planStatus);
+  ScopedBlasThreads blas(1); // kernels parallelize around their BLAS calls
   Lane lane;
   GPTQ_RT_TRY(impl_->bind(*plan_, inputs, lane));
   for (size_t i = 0; i < plan_->steps.size(); ++i) {
@@ -325,6 +340,7 @@ Status Executor::sweep(const std::vector<NamedTensors> &lanes,
                        const SweepCallbacks &callbacks,
                        std::vector<NamedTensors> *outputs) {
   GPTQ_RT_TRY(impl_->planStatus);
+  ScopedBlasThreads blas(1);
   std::vector<Lane> state(lanes.size());
   for (size_t l = 0; l < lanes.size(); ++l) {
     Status st = impl_->bind(*plan_, lanes[l], state[l]);

@@ -2,6 +2,8 @@
 
 #include "runtime/core/Parallel.h"
 
+#include <cblas.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -171,6 +173,22 @@ Pool &pool() {
 } // namespace
 
 int parallelThreads() { return pool().threads(); }
+
+int defaultBlasThreads() {
+  static const int initial = openblas_get_num_threads();
+  return initial;
+}
+
+ScopedBlasThreads::ScopedBlasThreads(int threads)
+    : saved_((defaultBlasThreads(), openblas_get_num_threads())) {
+  if (threads > 0 && threads != saved_)
+    openblas_set_num_threads(threads);
+}
+
+ScopedBlasThreads::~ScopedBlasThreads() {
+  if (openblas_get_num_threads() != saved_)
+    openblas_set_num_threads(saved_);
+}
 
 void setParallelThreads(int n) { pool().setThreads(n); }
 

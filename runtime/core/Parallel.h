@@ -21,6 +21,27 @@ int parallelThreads();
 /// Sets the number of threads (n <= 0: hardware concurrency).
 void setParallelThreads(int n);
 
+/// OpenBLAS's thread count as first seen by the runtime (OPENBLAS_NUM_THREADS
+/// or the number of cores, unless a program set it before): what the GPTQ
+/// solver gives BLAS and LAPACK, so that its results do not depend on the
+/// solver's own thread setting.
+int defaultBlasThreads();
+
+/// Sets OpenBLAS's thread count for the guard's lifetime and restores it.
+/// The executor runs BLAS single-threaded inside its own parallel loops (two
+/// pools spinning on two cores starve each other); the GPTQ solver gives
+/// BLAS and LAPACK all its threads.
+class ScopedBlasThreads {
+public:
+  explicit ScopedBlasThreads(int threads);
+  ~ScopedBlasThreads();
+  ScopedBlasThreads(const ScopedBlasThreads &) = delete;
+  ScopedBlasThreads &operator=(const ScopedBlasThreads &) = delete;
+
+private:
+  int saved_;
+};
+
 namespace detail {
 using RangeFn = void (*)(void *ctx, int64_t begin, int64_t end);
 void parallelForImpl(int64_t n, int64_t grain, RangeFn fn, void *ctx);

@@ -4,9 +4,9 @@
 // times a batched left operand is one GEMM with M = (batch * rows); other
 // batch layouts loop one GEMM per output matrix with broadcast strides.
 // Integer matmuls use a plain loop (wrap-around arithmetic); f16/bf16 are
-// computed in f32. Many small float GEMMs (attention: [256, 8] x [8, 256]
-// per head) run as a vectorized loop per matrix, the matrices spread over
-// the runtime's threads: BLAS's per-call overhead dominates at these sizes.
+// computed in f32. BLAS runs single-threaded (the executor sets it so) inside
+// the runtime's parallel loops: a batch of GEMMs is spread over the threads
+// matrix by matrix, one large GEMM is cut into blocks of rows.
 //
 //===----------------------------------------------------------------------===//
 
@@ -73,28 +73,6 @@ void intGemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T *a,
   }
 }
 
-/// C[M,N] = A[M,K] B[K,N] for small matrices: row by row, the row of C
-/// accumulated over K in a local buffer (the compiler vectorizes along N).
-template <typename T>
-void smallGemm(int64_t m, int64_t n, int64_t k, const T *a, const T *b, T *c) {
-  for (int64_t i = 0; i < m; ++i) {
-    T *ci = c + i * n;
-    const T *ai = a + i * k;
-    for (int64_t j = 0; j < n; ++j)
-      ci[j] = T(0);
-    for (int64_t p = 0; p < k; ++p) {
-      const T av = ai[p];
-      const T *bp = b + p * n;
-      for (int64_t j = 0; j < n; ++j)
-        ci[j] += av * bp[j];
-    }
-  }
-}
-
-/// Up to this many multiply-adds per matrix a batched matmul takes the
-/// small-GEMM path.
-constexpr int64_t kSmallGemmMacs = int64_t(1) << 20;
-
 Status checkBlasRange(const KernelArgs &a, int64_t m, int64_t n, int64_t k) {
   if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
     return fail(a, "matrix dimensions M = ", m, ", N = ", n, ", K = ", k,
@@ -151,41 +129,45 @@ Status matmulImpl(const KernelArgs &a) {
         intGemm<T>(false, false, rows, n, k, A, k, B, n, C, n, acc);
     };
     if (nbB == 1) {
-      // One GEMM: the batch of A is contiguous rows.
+      // One GEMM: the batch of A is contiguous rows, cut into row blocks.
       int64_t rows = nbA * m;
       if (rows > INT_MAX) {
         st = fail(a, "M = ", rows, " exceeds the BLAS integer range");
         return;
       }
-      gemm(rows, pa, pb, pc);
+      if (rows == 1 || !std::is_floating_point<T>::value) {
+        gemm(rows, pa, pb, pc);
+        return;
+      }
+      int64_t grain = std::max<int64_t>(8, (int64_t(1) << 17) / std::max<int64_t>(1, n * k));
+      parallelFor(rows, grain, [&](int64_t r0, int64_t r1) {
+        gemm(r1 - r0, pa + r0 * k, pb, pc + r0 * n);
+      });
       return;
     }
     // One GEMM per output matrix; broadcast batch dims have stride 0.
     Broadcast bc;
     bc.init(batch, {&batchA, &batchB});
-    if constexpr (std::is_floating_point<T>::value) {
-      if (m * n * k <= kSmallGemmMacs && nb >= 2) {
-        int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / (m * n * k));
-        parallelFor(nb, grain, [&](int64_t b0, int64_t b1) {
-          bc.forRuns(b0, b1, [&](const int64_t *offs, int64_t o, int64_t len) {
-            int64_t sa = bc.innerContiguous(0) ? 1 : 0;
-            int64_t sb = bc.innerContiguous(1) ? 1 : 0;
-            for (int64_t i = 0; i < len; ++i)
-              smallGemm<T>(m, n, k, pa + (offs[0] + i * sa) * m * k,
-                           pb + (offs[1] + i * sb) * k * n,
-                           pc + (o + i) * m * n);
-          });
-        });
-        return;
-      }
-    }
-    bc.forRuns(0, nb, [&](const int64_t *offs, int64_t o, int64_t len) {
-      int64_t sa = bc.innerContiguous(0) ? 1 : 0;
-      int64_t sb = bc.innerContiguous(1) ? 1 : 0;
-      for (int64_t i = 0; i < len; ++i)
-        gemm(m, pa + (offs[0] + i * sa) * m * k,
-             pb + (offs[1] + i * sb) * k * n, pc + (o + i) * m * n);
-    });
+    auto runs = [&](int64_t b0, int64_t b1) {
+      std::vector<uint64_t> acc;
+      bc.forRuns(b0, b1, [&](const int64_t *offs, int64_t o, int64_t len) {
+        int64_t sa = bc.innerContiguous(0) ? 1 : 0;
+        int64_t sb = bc.innerContiguous(1) ? 1 : 0;
+        for (int64_t i = 0; i < len; ++i) {
+          const T *A = pa + (offs[0] + i * sa) * m * k;
+          const T *B = pb + (offs[1] + i * sb) * k * n;
+          T *C = pc + (o + i) * m * n;
+          if constexpr (std::is_floating_point<T>::value)
+            blasGemm<T>(false, false, m, n, k, T(1), A, k, B, n, T(0), C, n);
+          else
+            intGemm<T>(false, false, m, n, k, A, k, B, n, C, n, acc);
+        }
+      });
+    };
+    if constexpr (std::is_floating_point<T>::value)
+      parallelFor(nb, std::max<int64_t>(1, (int64_t(1) << 17) / std::max<int64_t>(1, m * n * k)), runs);
+    else
+      runs(0, nb);
   });
   return st;
 }
@@ -259,8 +241,15 @@ Status gemmImpl(const KernelArgs &a) {
           po[i] = useC ? T(beta) * po[i] : T(0);
         return;
       }
-      blasGemm<T>(ta, tb, m, n, k, T(alpha), x.data<T>(), x.dim(1),
-                  y.data<T>(), y.dim(1), useC ? T(beta) : T(0), po, n);
+      // Blocks of rows of op(A) (columns of A when transposed).
+      const T *px = x.data<T>();
+      const int64_t lda = x.dim(1);
+      int64_t grain = std::max<int64_t>(8, (int64_t(1) << 17) / std::max<int64_t>(1, n * k));
+      parallelFor(m, m == 1 ? m : grain, [&](int64_t r0, int64_t r1) {
+        blasGemm<T>(ta, tb, r1 - r0, n, k, T(alpha),
+                    ta ? px + r0 : px + r0 * lda, lda, y.data<T>(), y.dim(1),
+                    useC ? T(beta) : T(0), po + r0 * n, n);
+      });
     } else {
       std::vector<T> prod(m * n);
       std::vector<uint64_t> acc;

@@ -22,6 +22,7 @@
 #include "runtime/quant/GPTQ.h"
 
 #include "runtime/DType.h"
+#include "runtime/core/Parallel.h"
 #include "runtime/quant/QuantInternal.h"
 #include "runtime/quant/TaskPool.h"
 
@@ -496,6 +497,7 @@ void HessianAccumulator::add(const float *x, int64_t rows) {
   // H <- n/(n+rows) H + 2/(n+rows) X^T X on the upper triangle.
   const float beta = float(double(n_) / double(total));
   const float alpha = float(2.0 / double(total));
+  ScopedBlasThreads blas(defaultBlasThreads()); // also inside the executor's sweep
   cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, int(k_), int(rows), alpha,
               x, int(k_), beta, h_.data(), int(k_));
   n_ = total;
@@ -550,6 +552,9 @@ StatusOr<QuantResult> gptqQuantize(const float *w, int64_t k, int64_t n,
                                    std::vector<float> h, const QuantConfig &cfg,
                                    const std::string &name) {
   GPTQ_RT_TRY(checkInputs(w, k, n, cfg, name));
+  // BLAS-3 and LAPACK with all their threads, also when called from inside
+  // the executor's sweep (which runs BLAS single-threaded).
+  ScopedBlasThreads blas(defaultBlasThreads());
   if (int64_t(h.size()) != k * k)
     return errorf("layer '", name, "': Hessian has ", h.size(),
                   " elements, expected K*K = ", k * k);
