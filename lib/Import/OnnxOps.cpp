@@ -235,29 +235,23 @@ static FailureOr<Value> asI64(NodeContext &nc, Value v, StringRef what) {
       {v}, {named(nc, "to", TypeAttr::get(nc.builder().getI64Type()))});
 }
 
-template <typename OpTy> static ConvertFn unary() {
+/// Ops whose N inputs map one to one onto the nn op's operands.
+template <typename OpTy, int N> static ConvertFn direct() {
   return [](NodeContext &nc) -> LogicalResult {
-    if (failed(nc.expectInputs(1, 1)))
+    if (failed(nc.expectInputs(N, N)))
       return failure();
-    auto r = nc.build1<OpTy>({nc.input(0)});
+    SmallVector<Value, 3> operands;
+    for (int i = 0; i < N; ++i)
+      operands.push_back(nc.input(i));
+    auto r = nc.build1<OpTy>(operands);
     if (failed(r))
       return failure();
     nc.setOutput(0, *r);
     return success();
   };
 }
-
-template <typename OpTy> static ConvertFn binary() {
-  return [](NodeContext &nc) -> LogicalResult {
-    if (failed(nc.expectInputs(2, 2)))
-      return failure();
-    auto r = nc.build1<OpTy>({nc.input(0), nc.input(1)});
-    if (failed(r))
-      return failure();
-    nc.setOutput(0, *r);
-    return success();
-  };
-}
+template <typename OpTy> static ConvertFn unary() { return direct<OpTy, 1>(); }
+template <typename OpTy> static ConvertFn binary() { return direct<OpTy, 2>(); }
 
 /// Min/Max: variadic, folded left to right.
 template <typename OpTy> static ConvertFn variadic() {
@@ -421,16 +415,6 @@ static LogicalResult convertCastLike(NodeContext &nc) {
   Type elem = tensorType(nc.input(1)).getElementType();
   auto r = nc.build1<nn::CastOp>({nc.input(0)},
                                  {named(nc, "to", TypeAttr::get(elem))});
-  if (failed(r))
-    return failure();
-  nc.setOutput(0, *r);
-  return success();
-}
-
-static LogicalResult convertWhere(NodeContext &nc) {
-  if (failed(nc.expectInputs(3, 3)))
-    return failure();
-  auto r = nc.build1<nn::WhereOp>({nc.input(0), nc.input(1), nc.input(2)});
   if (failed(r))
     return failure();
   nc.setOutput(0, *r);
@@ -862,16 +846,6 @@ static LogicalResult convertLayerNorm(NodeContext &nc) {
   return success();
 }
 
-static LogicalResult convertRange(NodeContext &nc) {
-  if (failed(nc.expectInputs(3, 3)))
-    return failure();
-  auto r = nc.build1<nn::RangeOp>({nc.input(0), nc.input(1), nc.input(2)});
-  if (failed(r))
-    return failure();
-  nc.setOutput(0, *r);
-  return success();
-}
-
 static LogicalResult convertTrilu(NodeContext &nc) {
   if (failed(nc.expectInputs(1, 2)))
     return failure();
@@ -959,7 +933,7 @@ const llvm::StringMap<ConvertFn> &gptq::onnximport::defaultDomainConverters() {
     t["LessOrEqual"] = binary<nn::LessEqualOp>();
     t["Greater"] = binary<nn::GreaterOp>();
     t["GreaterOrEqual"] = binary<nn::GreaterEqualOp>();
-    t["Where"] = convertWhere;
+    t["Where"] = direct<nn::WhereOp, 3>();
     t["Neg"] = unary<nn::NegOp>();
     t["Abs"] = unary<nn::AbsOp>();
     t["Sqrt"] = unary<nn::SqrtOp>();
@@ -992,7 +966,7 @@ const llvm::StringMap<ConvertFn> &gptq::onnximport::defaultDomainConverters() {
     t["Expand"] = convertExpand;
     t["Shape"] = convertShape;
     t["Size"] = unary<nn::SizeOp>();
-    t["Range"] = convertRange;
+    t["Range"] = direct<nn::RangeOp, 3>();
     t["ConstantOfShape"] = convertConstantOfShape;
     t["ReduceSum"] = reduce(13, buildReduce<nn::ReduceSumOp>);
     t["ReduceMean"] = reduce(18, buildReduce<nn::ReduceMeanOp>);

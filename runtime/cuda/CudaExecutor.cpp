@@ -697,22 +697,8 @@ struct CudaExecutor::Impl {
         return Placement::Host;
       seen[ax] = true;
       const int64_t dim = x.shape()[ax], st = steps[i];
-      int64_t s = starts[i], e = ends[i], len;
-      if (s < 0)
-        s += dim;
-      if (e < 0)
-        e += dim;
-      if (st > 0) {
-        s = std::min(std::max<int64_t>(s, 0), dim);
-        e = std::min(std::max<int64_t>(e, 0), dim);
-        len = e > s ? (e - s - 1) / st + 1 : 0;
-      } else {
-        s = std::min(std::max<int64_t>(s, 0), dim - 1);
-        e = std::min(std::max<int64_t>(e, -1), dim - 1);
-        len = s > e ? (s - e - 1) / (-st) + 1 : 0;
-      }
-      if (dim == 0)
-        len = 0, s = 0;
+      int64_t s, len;
+      sliceRange(dim, starts[i], ends[i], st, s, len);
       begin[ax] = s;
       step[ax] = st;
       shape[ax] = len;

@@ -225,5 +225,23 @@ void Broadcast::init(const Shape &out, const std::vector<const Shape *> &shapes)
   }
 }
 
+void sliceRange(int64_t dim, int64_t start, int64_t end, int64_t step,
+                int64_t &begin, int64_t &len) {
+  int64_t s = start < 0 ? start + dim : start;
+  int64_t e = end < 0 ? end + dim : end;
+  if (step > 0) {
+    s = std::min(std::max<int64_t>(s, 0), dim);
+    e = std::min(std::max<int64_t>(e, 0), dim);
+    len = e > s ? (e - s - 1) / step + 1 : 0;
+  } else {
+    s = std::min(std::max<int64_t>(s, 0), dim - 1);
+    e = std::min(std::max<int64_t>(e, -1), dim - 1);
+    len = s > e ? (s - e - 1) / (-step) + 1 : 0;
+  }
+  if (dim == 0)
+    len = 0, s = 0;
+  begin = s;
+}
+
 } // namespace kern
 } // namespace gptq::rt

@@ -61,6 +61,12 @@ Status readShape(const KernelArgs &a, const Tensor &t, const char *what,
 
 /// numpy broadcast of two shapes; false if incompatible.
 bool broadcastShapes(const Shape &a, const Shape &b, Shape &out);
+
+/// ONNX Slice on one axis of size `dim`: clamps `start`/`end` (negative
+/// counting from the end) for the direction of `step` (non-zero) and returns
+/// the first index in `begin` and the number of elements in `len`.
+void sliceRange(int64_t dim, int64_t start, int64_t end, int64_t step,
+                int64_t &begin, int64_t &len);
 std::string shapesList(const std::vector<const Tensor *> &ts);
 
 /// Calls f(TypeTag<T>{}) for the numeric dtypes computed natively (f32, f64

@@ -406,23 +406,8 @@ Status kernelSlice(const KernelArgs &a) {
     int64_t ax = normAxes[i], dim = x.dim(ax), st = steps[i];
     if (st == 0)
       return fail(a, "step ", i, " (axis ", axes[i], ") is zero");
-    int64_t s = starts[i], e = ends[i];
-    if (s < 0)
-      s += dim;
-    if (e < 0)
-      e += dim;
-    int64_t len;
-    if (st > 0) {
-      s = std::min(std::max<int64_t>(s, 0), dim);
-      e = std::min(std::max<int64_t>(e, 0), dim);
-      len = e > s ? (e - s - 1) / st + 1 : 0;
-    } else {
-      s = std::min(std::max<int64_t>(s, 0), dim - 1);
-      e = std::min(std::max<int64_t>(e, -1), dim - 1);
-      len = s > e ? (s - e - 1) / (-st) + 1 : 0;
-    }
-    if (dim == 0)
-      len = 0, s = 0;
+    int64_t s, len;
+    sliceRange(dim, starts[i], ends[i], st, s, len);
     begin[ax] = s;
     step[ax] = st;
     shape[ax] = len;
