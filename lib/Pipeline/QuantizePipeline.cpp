@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "gptq/Pipeline/QuantizePipeline.h"
+#include "gptq/Target/Cuda.h"
 
 #include "gptq/Exec/ModelRunner.h"
 #include "gptq/Export/Export.h"
@@ -195,6 +196,8 @@ private:
   std::unique_ptr<Progress> progress;
   double importSeconds = 0, quantSeconds = 0, exportSeconds = 0;
   GPTQCheckpointInfo checkpoint;
+  std::string kernelsNote;
+  bool kernelsWritten = false;
   std::vector<std::string> written;
 };
 
@@ -433,20 +436,47 @@ int Pipeline::run() {
     llvm::errs() << "gptq-quantize: warning: " << checkpoint.v1Problem
                  << "; wrote the checkpoint with v2 zeros (checkpoint_format "
                     "gptq_v2)\n";
-  // ---------------------------------------------------------------------
-  // HOOK(cuda): <out>/kernels.cu. When the CUDA lowering (gptq-lower-to-cuda,
-  // being written on the CUDA branch) lands, emit the fused dequant+GEMM
-  // kernels of `module` here, e.g.
-  //     if (o.emitKernels) {
-  //       if (failed(writeCudaKernels(*module, out->path("kernels.cu"))))
-  //         return 1;
-  //       out->add("kernels.cu");
-  //     }
-  // "kernels.cu" is already a managed output (quantizePipelineOutputs()):
-  // existence checks, --force and clean-up cover it; until then a stale one
-  // is retired below.
-  // ---------------------------------------------------------------------
-  out->retire("kernels.cu");
+  // kernels.cu: the CUDA C++ the GPU backend compiles for this model, from a
+  // copy lowered with gptq-repack, gptq-fuse-epilogue and gptq-lower-to-cuda.
+  // A configuration the kernels do not cover is a warning, not a failure:
+  // the other outputs do not depend on it.
+  if (o.kernels) {
+    OwningOpRef<ModuleOp> lowered(cast<ModuleOp>((*module)->clone()));
+    std::string source, why;
+    {
+      ScopedDiagnosticHandler capture(&context, [&](Diagnostic &d) {
+        if (why.empty())
+          why = d.str();
+        return success();
+      });
+      llvm::raw_string_ostream os(source);
+      if (failed(lowerForCuda(*lowered)) || failed(emitCuda(*lowered, os)))
+        source.clear();
+    }
+    if (source.empty()) {
+      kernelsNote = "not written: " + (why.empty() ? "the CUDA lowering failed" : why);
+      llvm::errs() << "gptq-quantize: warning: kernels.cu " << kernelsNote << "\n";
+      out->retire("kernels.cu");
+    } else {
+      if (failed(writeFileAtomically(&context, out->path("kernels.cu"),
+                                     [&](llvm::raw_ostream &os) {
+                                       os << source;
+                                       return success();
+                                     })))
+        return 1;
+      out->add("kernels.cu");
+      kernelsWritten = true;
+      int64_t globals = 0;
+      for (size_t at = source.find("__global__"); at != std::string::npos;
+           at = source.find("__global__", at + 1))
+        ++globals;
+      kernelsNote = "`kernels.cu` (" + std::to_string(globals) +
+                    " `__global__` functions, from gptq-lower-to-cuda)";
+    }
+  } else {
+    kernelsNote = "not written (--no-kernels)";
+    out->retire("kernels.cu");
+  }
   exportSeconds = secondsSince(t0);
   std::string reportText = report();
   if (failed(writeFileAtomically(&context, out->path("report.md"),
@@ -461,10 +491,11 @@ int Pipeline::run() {
     err() << error << "\n";
     return 1;
   }
-  note(llvm::formatv("wrote {0}/: model.mlirbc{1}, gptq/, report.md "
-                     "({2:F1} s in all)",
+  note(llvm::formatv("wrote {0}/: model.mlirbc{1}, gptq/{2}, report.md "
+                     "({3:F1} s in all)",
                      StringRef(o.outputDir).rtrim('/'),
                      o.onnx ? ", model.onnx (+ model.onnx.data)" : "",
+                     kernelsWritten ? ", kernels.cu" : "",
                      secondsSince(start)));
   return 0;
 }
@@ -516,6 +547,7 @@ std::string Pipeline::report() const {
      << (o.onnx ? "`model.onnx` (MatMulNBits, weights in `model.onnx.data`)"
                 : "not written (--no-onnx)")
      << " |\n";
+  os << "| CUDA | " << kernelsNote << " |\n";
   if (!progress->warnings.empty()) {
     os << "| warnings | ";
     for (size_t i = 0; i < progress->warnings.size(); ++i)

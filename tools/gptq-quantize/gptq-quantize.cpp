@@ -5,7 +5,7 @@
 //       [--nsamples 128] [--seqlen N] [--damp-percent 0.01] [--static-groups]
 //       [--true-sequential=false] [--mse] [--rtn] [--include GLOB]...
 //       [--exclude GLOB]... [--eval tokens.npy [--eval-max-windows N]
-//       [--compare-rtn]] [--no-onnx] [--zeros-v2] [--force]
+//       [--compare-rtn]] [--no-onnx] [--no-kernels] [--zeros-v2] [--force]
 //       [--progress auto|bar|lines|none]
 //
 // Writes out/model.mlirbc, out/model.onnx (+ model.onnx.data), out/gptq/
@@ -37,6 +37,9 @@ static cl::opt<std::string> outputDir("o", cl::desc("Output directory"),
                                       cl::cat(category));
 static cl::opt<bool> force("force", cl::desc("Replace existing outputs in the output directory"),
                            cl::cat(category));
+static cl::opt<bool> noKernels("no-kernels",
+                               cl::desc("Do not write kernels.cu (the CUDA C++ of the quantized matmuls)"),
+                               cl::cat(category));
 static cl::opt<bool> noOnnx("no-onnx", cl::desc("Do not write model.onnx"),
                             cl::cat(category));
 static cl::opt<bool> zerosV2("zeros-v2",
@@ -151,6 +154,7 @@ int main(int argc, char **argv) {
   o.evalBatch = evalBatch;
   o.compareRtn = compareRtn;
   o.onnx = !noOnnx;
+  o.kernels = !noKernels;
   o.zerosV2 = zerosV2;
   o.force = force;
   o.progress = quiet ? Options::Progress::None : progress.getValue();

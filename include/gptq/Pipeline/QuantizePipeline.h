@@ -3,8 +3,9 @@
 // What the gptq-quantize tool does, as a library call: import an ONNX model,
 // canonicalize, merge LoRA adapters, quantize with GPTQ (or RTN), evaluate
 // perplexity before/after, and write <out>/model.mlirbc, <out>/model.onnx
-// (+ model.onnx.data), <out>/gptq/ (a GPTQ checkpoint) and <out>/report.md
-// all-or-nothing (StagedOutputs).
+// (+ model.onnx.data), <out>/gptq/ (a GPTQ checkpoint), <out>/kernels.cu (the
+// CUDA C++ of the quantized matmuls, from gptq-lower-to-cuda) and
+// <out>/report.md all-or-nothing (StagedOutputs).
 //
 //===----------------------------------------------------------------------===//
 #ifndef GPTQ_PIPELINE_QUANTIZEPIPELINE_H
@@ -51,6 +52,7 @@ struct QuantizePipelineOptions {
 
   // Outputs.
   bool onnx = true;     ///< write model.onnx
+  bool kernels = true;  ///< write kernels.cu (the CUDA lowering's source)
   bool zerosV2 = false; ///< checkpoint_format gptq_v2
   bool force = false;   ///< replace existing outputs
 
