@@ -6,7 +6,9 @@
 // Integer matmuls use a plain loop (wrap-around arithmetic); f16/bf16 are
 // computed in f32. BLAS runs single-threaded (the executor sets it so) inside
 // the runtime's parallel loops: a batch of GEMMs is spread over the threads
-// matrix by matrix, one large GEMM is cut into blocks of rows.
+// matrix by matrix, one large GEMM is cut into blocks of rows. Batched GEMMs
+// with a short K (attention scores) skip BLAS: a plain vectorized loop writes
+// each output once.
 //
 //===----------------------------------------------------------------------===//
 
@@ -72,6 +74,43 @@ void intGemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T *a,
       c[i * ldc + j] = (T)acc[j];
   }
 }
+
+/// C[M,N] = A[M,K] B[K,N] in f32 for a short K (attention scores: K = head
+/// size): each row of C is written once, accumulated along N in L1, where
+/// BLAS would zero C and pack B first. Compiled for AVX2 + FMA (and
+/// dispatched at run time) so that the loop over N uses 8-wide FMAs.
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma")))
+#endif
+void shortKGemmF32(int64_t m, int64_t n, int64_t k, const float *__restrict a,
+                   const float *__restrict b, float *__restrict c) {
+  for (int64_t i = 0; i < m; ++i) {
+    float *__restrict ci = c + i * n;
+    const float *ai = a + i * k;
+    const float a0 = ai[0];
+    for (int64_t j = 0; j < n; ++j)
+      ci[j] = a0 * b[j];
+    for (int64_t p = 1; p < k; ++p) {
+      const float ap = ai[p];
+      const float *__restrict bp = b + p * n;
+      for (int64_t j = 0; j < n; ++j)
+        ci[j] += ap * bp[j];
+    }
+  }
+}
+
+bool cpuHasAvx2Fma() {
+#if defined(__x86_64__)
+  static const bool has =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+#else
+  return false;
+#endif
+}
+
+/// Largest K for shortKGemmF32.
+constexpr int64_t kShortK = 16;
 
 Status checkBlasRange(const KernelArgs &a, int64_t m, int64_t n, int64_t k) {
   if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
@@ -157,9 +196,15 @@ Status matmulImpl(const KernelArgs &a) {
           const T *A = pa + (offs[0] + i * sa) * m * k;
           const T *B = pb + (offs[1] + i * sb) * k * n;
           T *C = pc + (o + i) * m * n;
-          if constexpr (std::is_floating_point<T>::value)
-            blasGemm<T>(false, false, m, n, k, T(1), A, k, B, n, T(0), C, n);
-          else
+          if constexpr (std::is_floating_point<T>::value) {
+            if (std::is_same<T, float>::value && k <= kShortK && n >= 16 &&
+                cpuHasAvx2Fma())
+              shortKGemmF32(m, n, k, reinterpret_cast<const float *>(A),
+                            reinterpret_cast<const float *>(B),
+                            reinterpret_cast<float *>(C));
+            else
+              blasGemm<T>(false, false, m, n, k, T(1), A, k, B, n, T(0), C, n);
+          } else
             intGemm<T>(false, false, m, n, k, A, k, B, n, C, n, acc);
         }
       });

@@ -9,7 +9,6 @@
 
 #include "RuntimeTestUtil.h"
 
-
 #include <algorithm>
 
 using namespace gptq::rt;
@@ -93,6 +92,9 @@ const std::vector<std::pair<Shape, Shape>> kMatMulShapes = {
     {{0, 3}, {3, 4}},       {{2, 3, 4}, {2, 4, 5}}, {{6, 1, 5}, {5}},
     {{4, 1, 8}, {4, 8, 3}}, {{2, 3, 7}, {1, 7, 2}}, {{33, 65}, {65, 17}},
     {{4}, {2, 4, 3}},       {{2, 2, 1, 3}, {3, 1}},
+    // Batched with a short K and N >= 16 (the non-BLAS path), and around it.
+    {{2, 3, 20, 8}, {2, 3, 8, 33}}, {{1, 3, 5, 1}, {2, 1, 1, 40}},
+    {{3, 7, 16}, {3, 16, 17}},      {{2, 4, 17}, {2, 17, 16}},
 };
 
 TEST(MatMul, NumpySemanticsAllFloatTypes) {
