@@ -97,6 +97,11 @@ struct Plan {
   std::map<int, std::string> constantNames;
   std::vector<Step> steps;
 
+  /// Fills every step's `release` list: a step releases the non-constant
+  /// values whose last use it is (a value never used dies right after the
+  /// step that defines it); graph outputs are never released.
+  void computeReleases();
+
   /// Checks value ids, kinds and liveness lists for consistency.
   Status validate() const;
 };

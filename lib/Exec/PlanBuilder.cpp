@@ -321,28 +321,7 @@ gptq::buildPlan(ModuleOp module, StringRef funcName, PlanMapping *mapping) {
     plan->outputs.push_back(*spec);
   }
 
-  // Liveness: a step releases the non-constant values whose last use it is
-  // (graph outputs are never released).
-  std::vector<int> lastUse(plan->numValues, -1), definer(plan->numValues, -1);
-  for (auto [s, step] : llvm::enumerate(plan->steps))
-    for (int out : step.outputs)
-      definer[out] = (int)s;
-  for (auto [s, step] : llvm::enumerate(plan->steps))
-    for (int in : step.inputs)
-      if (in >= 0)
-        lastUse[in] = (int)s;
-  std::vector<bool> keep(plan->numValues, false);
-  for (const auto &o : plan->outputs)
-    keep[o.value] = true;
-  for (auto &[id, t] : plan->constants)
-    keep[id] = true;
-  for (int v = 0; v < plan->numValues; ++v) {
-    if (keep[v])
-      continue;
-    if (lastUse[v] >= 0)
-      plan->steps[lastUse[v]].release.push_back(v);
-    else if (definer[v] >= 0) // never used: dies right after its definition
-      plan->steps[definer[v]].release.push_back(v);
-  }
+  // Liveness: tensors are freed after their last use.
+  plan->computeReleases();
   return plan;
 }

@@ -82,43 +82,43 @@ const onnx::AttributeProto *NodeContext::attr(StringRef name) const {
   return nullptr;
 }
 
-FailureOr<int64_t> NodeContext::intAttr(StringRef name,
-                                        std::optional<int64_t> def) {
-  const auto *a = attr(name);
+/// A scalar attribute of type `type` read by `get`, `def` when absent
+/// (required when `def` is empty); errors name the attribute.
+template <typename T, typename Get>
+static FailureOr<T> scalarAttr(NodeContext &nc, StringRef name,
+                               std::optional<T> def,
+                               onnx::AttributeProto::AttributeType type,
+                               const char *kind, Get get) {
+  const auto *a = nc.attr(name);
   if (!a) {
     if (def)
       return *def;
-    return fail("missing required attribute '" + name + "'");
+    return nc.fail("missing required attribute '" + name + "'");
   }
-  if (a->type() != onnx::AttributeProto::INT)
-    return fail("attribute '" + name + "' must be an integer");
-  return a->i();
+  if (a->type() != type)
+    return nc.fail("attribute '" + name + "' must be " + kind);
+  return T(get(*a));
+}
+
+FailureOr<int64_t> NodeContext::intAttr(StringRef name,
+                                        std::optional<int64_t> def) {
+  return scalarAttr<int64_t>(*this, name, def, onnx::AttributeProto::INT,
+                             "an integer",
+                             [](const onnx::AttributeProto &a) { return a.i(); });
 }
 
 FailureOr<float> NodeContext::floatAttr(StringRef name,
                                         std::optional<float> def) {
-  const auto *a = attr(name);
-  if (!a) {
-    if (def)
-      return *def;
-    return fail("missing required attribute '" + name + "'");
-  }
-  if (a->type() != onnx::AttributeProto::FLOAT)
-    return fail("attribute '" + name + "' must be a float");
-  return a->f();
+  return scalarAttr<float>(*this, name, def, onnx::AttributeProto::FLOAT,
+                           "a float",
+                           [](const onnx::AttributeProto &a) { return a.f(); });
 }
 
 FailureOr<std::string> NodeContext::stringAttr(StringRef name,
                                                std::optional<std::string> def) {
-  const auto *a = attr(name);
-  if (!a) {
-    if (def)
-      return *def;
-    return fail("missing required attribute '" + name + "'");
-  }
-  if (a->type() != onnx::AttributeProto::STRING)
-    return fail("attribute '" + name + "' must be a string");
-  return a->s();
+  return scalarAttr<std::string>(
+      *this, name, std::move(def), onnx::AttributeProto::STRING, "a string",
+      [](const onnx::AttributeProto &a) { return a.s(); });
 }
 
 FailureOr<std::optional<SmallVector<int64_t>>>

@@ -272,25 +272,23 @@ std::optional<Perplexity> Pipeline::evaluate(ModuleOp module, StringRef what) {
 LogicalResult Pipeline::quantize(ModuleOp module, bool rtn,
                                  quantize::QuantizeObserver *observer) {
   PassManager pm(&context);
+  // The options both passes share (QuantCommonOptions in Passes.td).
+  auto common = [&](auto &po) {
+    po.bits = o.bits;
+    po.groupSize = o.groupSize;
+    po.sym = o.sym;
+    po.mse = o.mse;
+    po.include.assign(o.include.begin(), o.include.end());
+    po.exclude.assign(o.exclude.begin(), o.exclude.end());
+    po.quiet = true;
+  };
   if (rtn) {
     GPTQRtnOptions ro;
-    ro.bits = o.bits;
-    ro.groupSize = o.groupSize;
-    ro.sym = o.sym;
-    ro.mse = o.mse;
-    ro.include.assign(o.include.begin(), o.include.end());
-    ro.exclude.assign(o.exclude.begin(), o.exclude.end());
-    ro.quiet = true;
+    common(ro);
     pm.addPass(createGPTQRtn(ro, observer));
   } else {
     GPTQQuantizeOptions qo;
-    qo.bits = o.bits;
-    qo.groupSize = o.groupSize;
-    qo.sym = o.sym;
-    qo.mse = o.mse;
-    qo.include.assign(o.include.begin(), o.include.end());
-    qo.exclude.assign(o.exclude.begin(), o.exclude.end());
-    qo.quiet = true;
+    common(qo);
     qo.calibration = o.calibration;
     qo.nsamples = o.nsamples;
     qo.seqlen = o.seqlen;

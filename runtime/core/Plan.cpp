@@ -90,6 +90,31 @@ std::string stepLabel(const Step &s, size_t i) {
 }
 } // namespace
 
+void Plan::computeReleases() {
+  std::vector<int> lastUse(numValues, -1), definer(numValues, -1);
+  for (size_t s = 0; s < steps.size(); ++s) {
+    steps[s].release.clear();
+    for (int in : steps[s].inputs)
+      if (in >= 0)
+        lastUse[in] = (int)s;
+    for (int out : steps[s].outputs)
+      definer[out] = (int)s;
+  }
+  std::vector<bool> keep(numValues, false);
+  for (const IOSpec &o : outputs)
+    keep[o.value] = true;
+  for (const auto &[id, t] : constants)
+    keep[id] = true;
+  for (int v = 0; v < numValues; ++v) {
+    if (keep[v])
+      continue;
+    if (lastUse[v] >= 0)
+      steps[lastUse[v]].release.push_back(v);
+    else if (definer[v] >= 0)
+      steps[definer[v]].release.push_back(v);
+  }
+}
+
 Status Plan::validate() const {
   if (numValues < 0)
     return errorf("plan: numValues is negative (", numValues, ")");

@@ -534,16 +534,25 @@ struct CudaExecutor::Impl {
     return Placement::Device;
   }
 
+  /// The step's "axis" attribute (default `def`) normalized into [0, rank);
+  /// false when out of range (the host kernel then reports it).
+  static bool stepAxis(const Ctx &c, int64_t def, int64_t rank, int64_t &axis) {
+    axis = c.step.attrs.getInt("axis", def);
+    if (axis < -rank || axis >= rank)
+      return false;
+    if (axis < 0)
+      axis += rank;
+    return true;
+  }
+
   StatusOr<Placement> gatherOp(Ctx &c) {
     Slot &x = *c.in[0], &idx = *c.in[1];
     if (!isInteger(idx.dtype()) || x.shape().empty())
       return Placement::Host;
     const int64_t r = int64_t(x.shape().size());
-    int64_t axis = c.step.attrs.getInt("axis", 0);
-    if (axis < -r || axis >= r)
+    int64_t axis;
+    if (!stepAxis(c, 0, r, axis))
       return Placement::Host;
-    if (axis < 0)
-      axis += r;
     GPTQ_RT_TRY(host(c, 1));
     const int64_t dim = x.shape()[axis];
     Tensor ids = Tensor::empty(DType::I64, idx.shape());
@@ -581,11 +590,9 @@ struct CudaExecutor::Impl {
   StatusOr<Placement> concatOp(Ctx &c) {
     Slot &first = *c.in[0];
     const int64_t r = int64_t(first.shape().size());
-    int64_t axis = c.step.attrs.getInt("axis", 0);
-    if (r < 1 || axis < -r || axis >= r || r > dev::kMaxRank)
+    int64_t axis;
+    if (r < 1 || r > dev::kMaxRank || !stepAxis(c, 0, r, axis))
       return Placement::Host;
-    if (axis < 0)
-      axis += r;
     Shape shape = first.shape();
     shape[axis] = 0;
     for (Slot *s : c.in) {
@@ -621,11 +628,9 @@ struct CudaExecutor::Impl {
   StatusOr<Placement> splitOp(Ctx &c) {
     Slot &x = *c.in[0];
     const int64_t r = int64_t(x.shape().size());
-    int64_t axis = c.step.attrs.getInt("axis", 0);
-    if (r < 1 || axis < -r || axis >= r || r > dev::kMaxRank)
+    int64_t axis;
+    if (r < 1 || r > dev::kMaxRank || !stepAxis(c, 0, r, axis))
       return Placement::Host;
-    if (axis < 0)
-      axis += r;
     const size_t nOut = c.step.outputs.size();
     const int64_t dim = x.shape()[axis];
     std::vector<int64_t> sizes = c.step.attrs.getInts("sizes");
@@ -754,11 +759,9 @@ struct CudaExecutor::Impl {
   StatusOr<Placement> softmaxOp(Ctx &c) {
     Slot &x = *c.in[0];
     const int64_t r = int64_t(x.shape().size());
-    int64_t axis = c.step.attrs.getInt("axis", -1);
-    if (r < 1 || axis < -r || axis >= r)
+    int64_t axis;
+    if (r < 1 || !stepAxis(c, -1, r, axis))
       return Placement::Host;
-    if (axis < 0)
-      axis += r;
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < axis; ++d)
       outer *= x.shape()[d];
@@ -835,11 +838,9 @@ struct CudaExecutor::Impl {
     Slot &x = *c.in[0], &scale = *c.in[1];
     Slot *bias = !rms && c.in.size() > 2 ? c.in[2] : nullptr;
     const int64_t r = int64_t(x.shape().size());
-    int64_t axis = c.step.attrs.getInt("axis", -1);
-    if (r < 1 || axis < -r || axis >= r)
+    int64_t axis;
+    if (r < 1 || !stepAxis(c, -1, r, axis))
       return Placement::Host;
-    if (axis < 0)
-      axis += r;
     int64_t n = 1;
     for (int64_t d = axis; d < r; ++d)
       n *= x.shape()[d];

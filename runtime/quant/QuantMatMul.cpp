@@ -227,6 +227,27 @@ void dequantRowsPortable(const int32_t *qw, int64_t ldq, const Layout &L,
 
 #if GPTQ_HAVE_X86
 
+/// The end of a segment (a run of rows of one group) in both kernels:
+/// fin[m][n] += s[g][n] * (acc[m][n] - z[g][n] * xsum[m][sg]).
+template <int MR, int NV>
+GPTQ_AVX2 inline __attribute__((always_inline)) void
+finishSegment(const __m256 (&acc)[MR][NV], const float *xsum, int64_t ldsum,
+              int64_t sg, int64_t g, const float *s, const float *z,
+              int64_t ldp, float *fin, int64_t ldf) {
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m) {
+    const __m256 xsb = _mm256_broadcast_ss(xsum + m * ldsum + sg);
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) {
+      const __m256 sv = _mm256_loadu_ps(s + g * ldp + 8 * v);
+      const __m256 zv = _mm256_loadu_ps(z + g * ldp + 8 * v);
+      const __m256 t = _mm256_fnmadd_ps(zv, xsb, acc[m][v]);
+      float *f = fin + m * ldf + 8 * v;
+      _mm256_storeu_ps(f, _mm256_fmadd_ps(sv, t, _mm256_loadu_ps(f)));
+    }
+  }
+}
+
 /// Words mode: MR activation rows x (8 NV) columns over all segments.
 /// xs: pre-scaled activations [MR][ldx] (ldx >= packedRows * vpw, padded
 /// with zeros); xsum: [MR][ldsum] sums of the unscaled activations per
@@ -280,19 +301,8 @@ GPTQ_AVX2 void fusedWords(const int32_t *qw, int64_t ldq, const Layout &L,
         }
       }
     }
-    const int64_t g = L.segGroup[sg];
-#pragma GCC unroll 8
-    for (int m = 0; m < MR; ++m) {
-      const __m256 xsb = _mm256_broadcast_ss(xsum + m * ldsum + sg);
-#pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) {
-        const __m256 sv = _mm256_loadu_ps(s + g * ldp + 8 * v);
-        const __m256 zv = _mm256_loadu_ps(z + g * ldp + 8 * v);
-        const __m256 t = _mm256_fnmadd_ps(zv, xsb, acc[m][v]);
-        float *f = fin + m * ldf + 8 * v;
-        _mm256_storeu_ps(f, _mm256_fmadd_ps(sv, t, _mm256_loadu_ps(f)));
-      }
-    }
+    finishSegment<MR, NV>(acc, xsum, ldsum, sg, L.segGroup[sg], s, z, ldp, fin,
+                          ldf);
   }
 }
 
@@ -463,19 +473,8 @@ GPTQ_AVX2 void fusedRows(const int32_t *qw, int64_t ldq, const Layout &L,
           acc[m][v] = _mm256_fmadd_ps(xb[m], wf, acc[m][v]);
       }
     }
-    const int64_t g = L.segGroup[sg];
-#pragma GCC unroll 8
-    for (int m = 0; m < MR; ++m) {
-      const __m256 xsb = _mm256_broadcast_ss(xsum + m * ldsum + sg);
-#pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) {
-        const __m256 sv = _mm256_loadu_ps(s + g * ldp + 8 * v);
-        const __m256 zv = _mm256_loadu_ps(z + g * ldp + 8 * v);
-        const __m256 t = _mm256_fnmadd_ps(zv, xsb, acc[m][v]);
-        float *f = fin + m * ldf + 8 * v;
-        _mm256_storeu_ps(f, _mm256_fmadd_ps(sv, t, _mm256_loadu_ps(f)));
-      }
-    }
+    finishSegment<MR, NV>(acc, xsum, ldsum, sg, L.segGroup[sg], s, z, ldp, fin,
+                          ldf);
   }
 }
 

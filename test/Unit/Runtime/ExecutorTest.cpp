@@ -66,27 +66,7 @@ public:
     plan->outputs.push_back(spec);
   }
   std::shared_ptr<Plan> finish() {
-    std::vector<int> last(plan->numValues, -1), def(plan->numValues, -1);
-    for (size_t s = 0; s < plan->steps.size(); ++s) {
-      for (int in : plan->steps[s].inputs)
-        if (in >= 0)
-          last[in] = (int)s;
-      for (int o : plan->steps[s].outputs)
-        def[o] = (int)s;
-    }
-    std::vector<bool> keep(plan->numValues, false);
-    for (const IOSpec &o : plan->outputs)
-      keep[o.value] = true;
-    for (auto &[id, t] : plan->constants)
-      keep[id] = true;
-    for (int v = 0; v < plan->numValues; ++v) {
-      if (keep[v])
-        continue;
-      if (last[v] >= 0)
-        plan->steps[last[v]].release.push_back(v);
-      else if (def[v] >= 0)
-        plan->steps[def[v]].release.push_back(v);
-    }
+    plan->computeReleases();
     return plan;
   }
 };
