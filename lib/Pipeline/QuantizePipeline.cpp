@@ -37,6 +37,7 @@
 #include <chrono>
 #include <cstdio>
 #include <optional>
+#include <set>
 
 using namespace mlir;
 using namespace gptq;
@@ -177,6 +178,7 @@ public:
 
 private:
   bool checkOptions();
+  bool checkInputs(ModuleOp module);
   std::optional<Perplexity> evaluate(ModuleOp module, StringRef what);
   LogicalResult quantize(ModuleOp module, bool rtn,
                          quantize::QuantizeObserver *observer);
@@ -199,6 +201,8 @@ private:
   std::string kernelsNote;
   bool kernelsWritten = false;
   std::vector<std::string> written;
+  rt::NamedTensors overrides; ///< --input
+  std::string inputsNote;     ///< how the model's inputs are filled
 };
 
 bool Pipeline::checkOptions() {
@@ -221,6 +225,19 @@ bool Pipeline::checkOptions() {
       err() << flag << " '" << path << "': no such file\n";
       return false;
     }
+  if (!parseHalfCompute(o.halfCompute)) {
+    err() << "--half-compute must be f32, f32-per-use or native, got '"
+          << o.halfCompute << "'\n";
+    return false;
+  }
+  if (!o.inputs.empty()) {
+    auto given = readInputOverrides(o.inputs);
+    if (!given) {
+      err() << given.status().message() << "\n";
+      return false;
+    }
+    overrides = given.take();
+  }
   if (o.compareRtn && o.evalTokens.empty()) {
     err() << "--compare-rtn needs --eval tokens.npy\n";
     return false;
@@ -241,6 +258,40 @@ bool Pipeline::checkOptions() {
   return true;
 }
 
+/// Whether calibration and evaluation can fill the model's inputs (every
+/// input it cannot fill is named), before any work is done.
+bool Pipeline::checkInputs(ModuleOp module) {
+  if (o.rtn && o.evalTokens.empty())
+    return true; // nothing runs the model
+  auto sig = planSignature(module);
+  if (failed(sig))
+    return false;
+  std::set<std::string> given;
+  for (const auto &[name, t] : overrides) {
+    bool known = false;
+    for (const rt::IOSpec &in : sig->first)
+      known = known || in.name == name;
+    if (!known) {
+      std::string names;
+      for (const rt::IOSpec &in : sig->first)
+        names += (names.empty() ? "'" : ", '") + in.name + "'";
+      err() << "--input '" << name << "': the model has no such input (its "
+            << "inputs are " << names << ")\n";
+      return false;
+    }
+    given.insert(name);
+  }
+  auto lm = LanguageModelInputs::analyze(sig->first, sig->second, given);
+  if (!lm) {
+    err() << "'" << o.model << "': " << lm.status().message() << "\n";
+    return false;
+  }
+  inputsNote = lm->describe();
+  if (lm->inputs().size() > 1)
+    note("model inputs: " + inputsNote);
+  return true;
+}
+
 std::optional<Perplexity> Pipeline::evaluate(ModuleOp module, StringRef what) {
   auto tokens = rt::readNpy(o.evalTokens);
   if (!tokens) {
@@ -248,7 +299,10 @@ std::optional<Perplexity> Pipeline::evaluate(ModuleOp module, StringRef what) {
     return std::nullopt;
   }
   auto t0 = Clock::now();
-  auto runner = ModelRunner::create(module);
+  RunnerOptions ro;
+  ro.halfCompute = *parseHalfCompute(o.halfCompute);
+  ro.inputOverrides = overrides;
+  auto runner = ModelRunner::create(module, ro);
   if (!runner)
     return std::nullopt;
   PerplexityOptions po;
@@ -299,6 +353,8 @@ LogicalResult Pipeline::quantize(ModuleOp module, bool rtn,
     qo.trueSequential = o.trueSequential;
     qo.seed = o.seed;
     qo.batch = o.batch;
+    qo.inputs.assign(o.inputs.begin(), o.inputs.end());
+    qo.halfCompute = o.halfCompute;
     pm.addPass(createGPTQQuantize(qo, observer));
   }
   return pm.run(module);
@@ -352,6 +408,8 @@ int Pipeline::run() {
                          loraMerged));
   }
   importSeconds = secondsSince(t0);
+  if (!checkInputs(*module))
+    return 1;
 
   // 3. The float model's perplexity.
   if (!o.evalTokens.empty()) {
@@ -530,6 +588,8 @@ std::string Pipeline::report() const {
   if (quantizedLayers < linearOps)
     os << " (the output layer stays in float unless --include names it)";
   os << " |\n";
+  if (!inputsNote.empty())
+    os << "| inputs | " << inputsNote << " |\n";
   if (loraMerged)
     os << "| LoRA | " << loraMerged
        << " adapter(s) merged before quantization |\n";

@@ -6,7 +6,8 @@
 //       [--true-sequential=false] [--mse] [--rtn] [--include GLOB]...
 //       [--exclude GLOB]... [--eval tokens.npy [--eval-max-windows N]
 //       [--compare-rtn]] [--no-onnx] [--no-kernels] [--zeros-v2] [--force]
-//       [--progress auto|bar|lines|none]
+//       [--progress auto|bar|lines|none] [--input NAME=file.npy]...
+//       [--half-compute f32|f32-per-use|native]
 //
 // Writes out/model.mlirbc, out/model.onnx (+ model.onnx.data), out/gptq/
 // (model.safetensors, quantize_config.json) and out/report.md, all or
@@ -62,6 +63,17 @@ static cl::opt<bool> quiet("quiet", cl::desc("Same as --progress=none"),
 static cl::list<std::string> inputShapes("input-shape",
                                          cl::desc("Pin a graph input's shape: NAME=DxDx..."),
                                          cl::value_desc("name=1x256"), cl::cat(category));
+
+static cl::list<std::string> inputOverrides(
+    "input",
+    cl::desc("Give a graph input instead of filling it (calibration and --eval): NAME=file.npy; "
+             "one row per sequence is indexed by sequence, a single row repeated (repeatable)"),
+    cl::value_desc("name=file.npy"), cl::cat(category));
+static cl::opt<std::string> halfCompute(
+    "half-compute",
+    cl::desc("f16/bf16 models in calibration and --eval: f32 (weights converted once, default), "
+             "f32-per-use (weights upcast per use) or native (f16 arithmetic)"),
+    cl::init("f32"), cl::cat(category));
 
 static cl::opt<std::string> calibration("calibration",
                                         cl::desc("Calibration token ids (.npy, [n, seqlen] or flat)"),
@@ -130,6 +142,8 @@ int main(int argc, char **argv) {
   o.model = model;
   o.outputDir = outputDir;
   o.inputShapes.assign(inputShapes.begin(), inputShapes.end());
+  o.inputs.assign(inputOverrides.begin(), inputOverrides.end());
+  o.halfCompute = halfCompute;
   o.rtn = rtn;
   o.calibration = calibration;
   o.bits = bits;

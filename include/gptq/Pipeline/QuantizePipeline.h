@@ -23,6 +23,12 @@ struct QuantizePipelineOptions {
   std::string model; ///< .onnx (imported) or .mlir/.mlirbc
   std::string outputDir;
   std::vector<std::string> inputShapes; ///< NAME=DxD... (ONNX only)
+  /// Graph inputs given instead of filled (NAME=file.npy), for calibration
+  /// and evaluation (gptq/Exec/LanguageModelInputs.h).
+  std::vector<std::string> inputs;
+  /// How f16/bf16 models compute in calibration and evaluation: "f32",
+  /// "f32-per-use" or "native" (gptq/Exec/HalfCompute.h).
+  std::string halfCompute = "f32";
 
   // Quantization (names as in quantize_config.json).
   bool rtn = false;        ///< round-to-nearest instead of GPTQ
