@@ -293,9 +293,15 @@ struct GPTQQuantizePass
                                      /*withLoss=*/true)
                      << "\n";
       }
+      // In the dtype the plan computes with: an f16 model computed in f32
+      // takes the dequantized weights unrounded, as its quantized matmuls
+      // will compute them (f16 scales times integers are exact in f32).
       if (trueSequential)
-        return runner->replaceConstant(weightIds[li],
-                                       weightTensorFor(l, r.dequantized));
+        return runner->replaceConstant(
+            weightIds[li],
+            weightTensorFor(
+                l, r.dequantized,
+                runner->executor().constant(weightIds[li]).dtype()));
       return rt::Status::ok();
     };
     if (auto st = runner->executor().sweep(lanes, cb); !st) {

@@ -199,9 +199,10 @@ std::vector<float> quantize::readWeight(const LinearLayer &layer) {
 }
 
 rt::Tensor quantize::weightTensorFor(const LinearLayer &layer,
-                                     const std::vector<float> &dequantized) {
+                                     const std::vector<float> &dequantized,
+                                     std::optional<rt::DType> as) {
   auto type = cast<RankedTensorType>(layer.weight->getResult(0).getType());
-  rt::DType dtype = *toDType(type.getElementType());
+  rt::DType dtype = as ? *as : *toDType(type.getElementType());
   rt::Tensor t = rt::Tensor::empty(
       dtype, {type.getDimSize(0), type.getDimSize(1)});
   for (int64_t k = 0; k < layer.k; ++k)

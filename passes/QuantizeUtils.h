@@ -16,6 +16,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,10 +58,12 @@ collectLinearLayers(mlir::ModuleOp module, const Selection &selection,
 std::vector<float> readWeight(const LinearLayer &layer);
 
 /// A tensor in the layout and element type of the layer's weight constant
-/// holding `dequantized` ([K, N] float, alpha applied): what the runtime must
+/// (or `as`, e.g. f32 where an f16 model computes in f32) holding
+/// `dequantized` ([K, N] float, alpha applied): what the runtime must
 /// compute with so that the layer behaves as quantized.
 rt::Tensor weightTensorFor(const LinearLayer &layer,
-                           const std::vector<float> &dequantized);
+                           const std::vector<float> &dequantized,
+                           std::optional<rt::DType> as = std::nullopt);
 
 /// Replaces the layer's op by gptq.matmul_nbits with the packed weight
 /// (scales stored as f16, g_idx only for act-order, gemm C as bias or a

@@ -157,6 +157,10 @@ static std::string pastAxes(LMInput &in) {
     batch = stacked ? 1 : 0;
   if (batch == past)
     return "the batch and past sequence axes coincide";
+  // Known even when the rest cannot be filled (a given past is indexed by
+  // its batch axis).
+  in.pastAxis = past;
+  in.batchAxis = batch;
   for (int d = 0; d < rank; ++d)
     if (d != past && d != batch && s.shape[d] < 0)
       return "dimension " + std::to_string(d) +
@@ -167,8 +171,6 @@ static std::string pastAxes(LMInput &in) {
     return "the past sequence axis " + std::to_string(past) +
            " has the static size " + std::to_string(s.shape[past]) +
            "; a zero-length past cannot be fed";
-  in.pastAxis = past;
-  in.batchAxis = batch;
   return "";
 }
 
@@ -182,9 +184,23 @@ LanguageModelInputs::analyze(const std::vector<rt::IOSpec> &inputs,
                              const std::set<std::string> &overridden) {
   LanguageModelInputs lm;
   lm.outputs_ = outputs;
-  std::vector<std::string> problems;
+  // Problems: input names, their type and why; inputs with the same type
+  // and reason are named together ("'a', 'b' (f32[...]): why").
+  struct Problem {
+    std::string names, type, why;
+  };
+  std::vector<Problem> problems;
+  bool quiet = false; // the input at hand is given: no checks
   auto problem = [&](const rt::IOSpec &s, const std::string &why) {
-    problems.push_back("'" + s.name + "' (" + specText(s) + "): " + why);
+    if (quiet)
+      return;
+    std::string type = specText(s);
+    for (Problem &p : problems)
+      if (!p.names.empty() && p.type == type && p.why == why) {
+        p.names += ", '" + s.name + "'";
+        return;
+      }
+    problems.push_back({"'" + s.name + "'", type, why});
   };
   std::vector<bool> assigned(inputs.size(), false);
   lm.inputs_.resize(inputs.size());
@@ -198,16 +214,7 @@ LanguageModelInputs::analyze(const std::vector<rt::IOSpec> &inputs,
     // An input given with --input keeps the role its name has (the mask
     // given decides the positions), without the checks on how it is filled.
     in.given = overridden.count(s.name) != 0;
-    size_t before = problems.size();
-    struct Drop {
-      std::vector<std::string> &problems;
-      size_t before;
-      bool given;
-      ~Drop() {
-        if (given)
-          problems.resize(before);
-      }
-    } drop{problems, before, in.given};
+    quiet = in.given;
     if (in.given)
       assigned[i] = true;
     std::string n = lower(s.name);
@@ -258,6 +265,7 @@ LanguageModelInputs::analyze(const std::vector<rt::IOSpec> &inputs,
     }
     assigned[i] = true;
   }
+  quiet = false;
   // The token input when none is named input_ids: the only integer
   // [batch, seq] input left.
   if (!lm.find(LMInputRole::Tokens)) {
@@ -271,11 +279,12 @@ LanguageModelInputs::analyze(const std::vector<rt::IOSpec> &inputs,
       assigned[candidates[0]] = true;
     } else {
       problems.push_back(
+          {"", "",
           candidates.empty()
               ? std::string("no token input: expected 'input_ids' or one "
                             "integer [batch, seq] input")
               : std::string("no token input: several integer [batch, seq] "
-                            "inputs and none is named 'input_ids'"));
+                            "inputs and none is named 'input_ids'")});
     }
   }
   for (size_t i = 0; i < inputs.size(); ++i)
@@ -295,13 +304,15 @@ LanguageModelInputs::analyze(const std::vector<rt::IOSpec> &inputs,
       found = true;
     }
   if (!found)
-    problems.push_back("no logits output: expected an output named 'logits' "
-                       "or a float [batch, seq, vocab] output");
+    problems.push_back({"", "",
+                        "no logits output: expected an output named "
+                        "'logits' or a float [batch, seq, vocab] output"});
   else if (!rt::isFloat(outputs[lm.logits_].dtype) ||
            outputs[lm.logits_].shape.size() != 3)
-    problems.push_back("the logits output '" + outputs[lm.logits_].name +
-                       "' is " + specText(outputs[lm.logits_]) +
-                       ", expected float [batch, seq, vocab]");
+    problems.push_back({"", "",
+                        "the logits output '" + outputs[lm.logits_].name +
+                            "' is " + specText(outputs[lm.logits_]) +
+                            ", expected float [batch, seq, vocab]"});
 
   // Presents for the pasts.
   std::map<std::pair<int, std::string>, int> presents;
@@ -320,8 +331,12 @@ LanguageModelInputs::analyze(const std::vector<rt::IOSpec> &inputs,
   if (!problems.empty()) {
     std::string msg = "the model's inputs cannot be filled for a language "
                       "model: ";
-    for (size_t i = 0; i < problems.size(); ++i)
-      msg += (i ? "; " : "") + problems[i];
+    for (size_t i = 0; i < problems.size(); ++i) {
+      const Problem &p = problems[i];
+      msg += i ? "; " : "";
+      msg += p.names.empty() ? p.why
+                             : p.names + " (" + p.type + "): " + p.why;
+    }
     msg += " (give such inputs with --input NAME=file.npy)";
     return rt::Status::error(msg);
   }

@@ -9,7 +9,8 @@ tooling; needs numpy and onnx).
   gen_tiny_decoder.py forward --input-ids ids.npy [--attention-mask m.npy]
         [--position-ids p.npy] --out logits.npy
   gen_tiny_decoder.py ppl tokens.npy --seq-len S [--max-windows N]
-  gen_tiny_decoder.py generate --prompt 1,2,3 --count N
+        [--attention-mask m.npy] [--token-type-ids]
+  gen_tiny_decoder.py generate --prompt 1,2,3 --count N [--token-type-ids]
 
 Inputs: input_ids [batch, sequence_length] i64, attention_mask [batch,
 past_sequence_length + sequence_length], position_ids [batch,
@@ -287,26 +288,36 @@ def build(args):
     onnx.save(model, args.out)
 
 
-def greedy(prompt, count):
+def greedy(prompt, count, token_types=False):
     ids = list(prompt)
     for _ in range(count):
-        logits, _ = forward(np.array([ids], np.int64))
+        x = np.array([ids], np.int64)
+        logits, _ = forward(x, token_types=np.zeros_like(x) if token_types else None)
         ids.append(int(np.argmax(logits[0, -1])))
     return ids
 
 
-def perplexity(tokens, seq, max_windows):
+def perplexity(tokens, seq, max_windows, masks=None, token_types=False):
+    """Mean NLL over the windows, targets on padded positions (mask 0) left
+    out as transformers' loss leaves out labels of -100."""
     if tokens.ndim == 1:
         tokens = tokens[: len(tokens) // seq * seq].reshape(-1, seq)
     if max_windows:
         tokens = tokens[:max_windows]
     nll, n = 0.0, 0
-    for row in tokens:
-        logits, _ = forward(row[None, :])
+    for r, row in enumerate(tokens):
+        mask = None
+        if masks is not None:
+            mask = masks[r if masks.shape[0] > 1 else 0][None, :]
+        x = row[None, :]
+        logits, _ = forward(x, mask, token_types=np.zeros_like(x) if token_types else None)
         lp = logits[0] - logits[0].max(-1, keepdims=True)
         lp = lp - np.log(np.exp(lp).sum(-1, keepdims=True))
-        nll -= lp[np.arange(seq - 1), row[1:]].sum()
-        n += seq - 1
+        for t in range(1, seq):
+            if mask is not None and mask[0, t] == 0:
+                continue
+            nll -= lp[t - 1, row[t]]
+            n += 1
     return float(np.exp(nll / n))
 
 
@@ -334,9 +345,12 @@ def main():
     pp.add_argument("tokens")
     pp.add_argument("--seq-len", type=int, required=True)
     pp.add_argument("--max-windows", type=int, default=0)
+    pp.add_argument("--attention-mask", help="[rows or 1, seq] .npy")
+    pp.add_argument("--token-type-ids", action="store_true", help="the model has token types (zeros)")
     g = sub.add_parser("generate")
     g.add_argument("--prompt", required=True)
     g.add_argument("--count", type=int, required=True)
+    g.add_argument("--token-type-ids", action="store_true", help="the model has token types (zeros)")
     args = ap.parse_args()
     if args.cmd == "build":
         if args.size:
@@ -351,9 +365,12 @@ def main():
         logits, _ = forward(ids, mask, pos)
         np.save(args.out, logits.astype(np.float32))
     elif args.cmd == "ppl":
-        print("perplexity %.4f" % perplexity(np.load(args.tokens), args.seq_len, args.max_windows))
+        masks = np.load(args.attention_mask) if args.attention_mask else None
+        print("perplexity %.6f" % perplexity(np.load(args.tokens), args.seq_len, args.max_windows,
+                                             masks, args.token_type_ids))
     else:
-        print(",".join(str(t) for t in greedy([int(t) for t in args.prompt.split(",")], args.count)))
+        print(",".join(str(t) for t in greedy([int(t) for t in args.prompt.split(",")], args.count,
+                                              args.token_type_ids)))
 
 
 if __name__ == "__main__":

@@ -245,6 +245,22 @@ int main(int argc, char **argv) {
     std::string error;
     if (!parseIds(promptIds, ids, error))
       return fail(error);
+    if (const gptq::LanguageModelInputs *lm = runner->languageModel();
+        lm && lm->hasPast()) {
+      int pasts = 0;
+      for (const gptq::LMInput &in : lm->inputs())
+        pasts += in.role == gptq::LMInputRole::Past;
+      if (runner->decodesIncrementally(!noKvCache))
+        llvm::errs() << "gptq-run: decoding with the KV cache (" << pasts
+                     << " past inputs fed from the present outputs)\n";
+      else
+        llvm::errs() << "gptq-run: decoding without the KV cache (the whole "
+                        "sequence for every token, "
+                     << pasts << " zero-length past inputs"
+                     << (noKvCache ? "" : "; not every past input has a "
+                                          "present output")
+                     << ")\n";
+    }
     auto out = runner->greedyGenerate(ids, generate, !noKvCache);
     if (!out)
       return fail(out.status().message());

@@ -78,6 +78,11 @@ public:
                                                     int64_t count,
                                                     bool kvCache = true);
 
+  /// Whether greedyGenerate(..., kvCache) decodes with the model's cache.
+  bool decodesIncrementally(bool kvCache) const {
+    return kvCache && lm_ && lm_->canDecodeIncrementally();
+  }
+
   /// Checks that the module is a language model whose inputs can be filled
   /// (LanguageModelInputs.h) and that every id of `ids` is below the
   /// vocabulary size; `what` names the ids in errors.
