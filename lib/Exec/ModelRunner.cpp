@@ -39,6 +39,13 @@ std::unique_ptr<ModelRunner> ModelRunner::create(mlir::ModuleOp module,
     runner->declaredOutputs_[out.name] = out.dtype;
   if (options.device == "cpu")
     computeHalfInF32(*runner->plan_, options.halfCompute, &runner->mapping_);
+  // The graph outputs as the plan computes them (for the language-model
+  // analysis), then, when nobody reads them, freed as soon as they are made.
+  std::vector<rt::IOSpec> outputs = runner->plan_->outputs;
+  if (options.discardOutputs) {
+    runner->plan_->outputs.clear();
+    runner->plan_->computeReleases();
+  }
   if (auto st = runner->plan_->validate(); !st) {
     mlir::emitError(module.getLoc()) << "invalid plan: " << st.message();
     return nullptr;
@@ -87,8 +94,8 @@ std::unique_ptr<ModelRunner> ModelRunner::create(mlir::ModuleOp module,
     runner->overrides_[name] = convertFloatTensor(t, spec->dtype);
     overridden.insert(name);
   }
-  auto lm = LanguageModelInputs::analyze(runner->plan_->inputs,
-                                         runner->plan_->outputs, overridden);
+  auto lm = LanguageModelInputs::analyze(runner->plan_->inputs, outputs,
+                                         overridden);
   if (lm) {
     runner->lm_ = lm.take();
     runner->vocab_ = runner->lm_->vocab();

@@ -34,6 +34,10 @@ struct RunnerOptions {
   /// Graph inputs given instead of filled by the language-model rules
   /// (--input NAME=file.npy; LanguageModelInputs.h), in declared dtypes.
   rt::NamedTensors inputOverrides;
+  /// Free every graph output as soon as it is computed (calibration reads
+  /// only the activations its hooks see: no logits or present.* kept per
+  /// lane). run() then returns no outputs.
+  bool discardOutputs = false;
 };
 
 struct PerplexityOptions {
