@@ -223,9 +223,13 @@ LanguageModelInputs::analyze(const std::vector<rt::IOSpec> &inputs,
     int layer;
     std::string kind;
     if (n == "input_ids") {
-      if (!(rank == 2 && rt::isInteger(s.dtype))) {
-        problem(s, "token ids must be an integer [batch, seq] tensor");
+      if (in.given) {
+        quiet = false;
+        problem(s, "the token ids come from the token file or prompt, not "
+                   "from --input");
       }
+      if (!(rank == 2 && rt::isInteger(s.dtype)))
+        problem(s, "token ids must be an integer [batch, seq] tensor");
       in.role = LMInputRole::Tokens;
     } else if (n == "attention_mask" || n == "attn_mask") {
       if (rank != 2 || !(isIntegerOrBool(s.dtype) || rt::isFloat(s.dtype)))

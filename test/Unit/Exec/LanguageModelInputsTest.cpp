@@ -223,6 +223,18 @@ TEST(LanguageModelInputs, ErrorsNameEveryInput) {
       {"pixel_values", "past_key_values.0.key", "past_key_values.0.value"});
   EXPECT_TRUE(ok) << ok.status().message();
 
+  // The token ids are never given.
+  std::vector<rt::IOSpec> in2, out2;
+  optimumSignature(in2, out2);
+  auto tokens = LanguageModelInputs::analyze(in2, out2, {"input_ids"});
+  ASSERT_FALSE(tokens);
+  EXPECT_NE(tokens.status().message().find(
+                "'input_ids' (i64[batch_size, sequence_length]): the token ids come "
+                "from the token "
+                "file or prompt, not from --input"),
+            std::string::npos)
+      << tokens.status().message();
+
   // No tokens, no logits.
   auto none = LanguageModelInputs::analyze({spec("x", F32, {2, 2})},
                                            {spec("y", F32, {2})});
