@@ -12,9 +12,12 @@ namespace rt = gptq::rt;
 
 const char *gptq::halfComputeName(HalfCompute mode) {
   switch (mode) {
-  case HalfCompute::F32: return "f32";
-  case HalfCompute::F32PerUse: return "f32-per-use";
-  case HalfCompute::Native: return "native";
+  case HalfCompute::F32:
+    return "f32";
+  case HalfCompute::F32PerUse:
+    return "f32-per-use";
+  case HalfCompute::Native:
+    return "native";
   }
   return "?";
 }

@@ -14,15 +14,24 @@ namespace rt = gptq::rt;
 
 const char *gptq::lmInputRoleName(LMInputRole role) {
   switch (role) {
-  case LMInputRole::Tokens: return "tokens";
-  case LMInputRole::AttentionMask: return "ones";
-  case LMInputRole::PositionIds: return "positions";
-  case LMInputRole::TokenTypeIds: return "zeros";
-  case LMInputRole::CachePosition: return "cache positions";
-  case LMInputRole::LogitsToKeep: return "0: all logits";
-  case LMInputRole::UseCacheBranch: return "past > 0";
-  case LMInputRole::Past: return "past";
-  case LMInputRole::Override: return "--input";
+  case LMInputRole::Tokens:
+    return "tokens";
+  case LMInputRole::AttentionMask:
+    return "ones";
+  case LMInputRole::PositionIds:
+    return "positions";
+  case LMInputRole::TokenTypeIds:
+    return "zeros";
+  case LMInputRole::CachePosition:
+    return "cache positions";
+  case LMInputRole::LogitsToKeep:
+    return "0: all logits";
+  case LMInputRole::UseCacheBranch:
+    return "past > 0";
+  case LMInputRole::Past:
+    return "past";
+  case LMInputRole::Override:
+    return "--input";
   }
   return "?";
 }
@@ -284,11 +293,11 @@ LanguageModelInputs::analyze(const std::vector<rt::IOSpec> &inputs,
     } else {
       problems.push_back(
           {"", "",
-          candidates.empty()
-              ? std::string("no token input: expected 'input_ids' or one "
-                            "integer [batch, seq] input")
-              : std::string("no token input: several integer [batch, seq] "
-                            "inputs and none is named 'input_ids'")});
+           candidates.empty()
+               ? std::string("no token input: expected 'input_ids' or one "
+                             "integer [batch, seq] input")
+               : std::string("no token input: several integer [batch, seq] "
+                             "inputs and none is named 'input_ids'")});
     }
   }
   for (size_t i = 0; i < inputs.size(); ++i)
@@ -338,8 +347,7 @@ LanguageModelInputs::analyze(const std::vector<rt::IOSpec> &inputs,
     for (size_t i = 0; i < problems.size(); ++i) {
       const Problem &p = problems[i];
       msg += i ? "; " : "";
-      msg += p.names.empty() ? p.why
-                             : p.names + " (" + p.type + "): " + p.why;
+      msg += p.names.empty() ? p.why : p.names + " (" + p.type + "): " + p.why;
     }
     msg += " (give such inputs with --input NAME=file.npy)";
     return rt::Status::error(msg);
@@ -411,9 +419,8 @@ LanguageModelInputs::pastFromPresents(const rt::NamedTensors &outputs) const {
 /// Rows [row0, row0 + batch) of an override indexed by sequence, its single
 /// row repeated, or the tensor as it is.
 static rt::StatusOr<rt::Tensor> overrideRows(const std::string &name,
-                                             const rt::Tensor &t,
-                                             int64_t row0, int64_t batch,
-                                             bool batchFirst) {
+                                             const rt::Tensor &t, int64_t row0,
+                                             int64_t batch, bool batchFirst) {
   if (!batchFirst || t.rank() == 0)
     return t;
   int64_t rows = t.dim(0);
@@ -439,7 +446,8 @@ static rt::StatusOr<rt::Tensor> overrideRows(const std::string &name,
   }
   return rt::errorf("--input '", name, "' has ", rows,
                     " rows; the data needs rows ", row0, " to ",
-                    row0 + batch - 1, " (give one row per sequence, or one "
+                    row0 + batch - 1,
+                    " (give one row per sequence, or one "
                     "row for all)");
 }
 
@@ -469,8 +477,7 @@ LanguageModelInputs::feeds(const Request &r, const rt::NamedTensors &overrides,
     if (in.role != LMInputRole::Past)
       continue;
     auto it = out.find(in.spec.name);
-    if (it == out.end() || in.pastAxis < 0 ||
-        it->second.rank() <= in.pastAxis)
+    if (it == out.end() || in.pastAxis < 0 || it->second.rank() <= in.pastAxis)
       continue;
     int64_t len = it->second.dim(in.pastAxis);
     if (!pastGiven) {
@@ -563,8 +570,10 @@ LanguageModelInputs::feeds(const Request &r, const rt::NamedTensors &overrides,
         break;
       }
       if (pastLen != 0)
-        return rt::errorf("past input '", name, "' is not given, but other "
-                          "past inputs hold ", pastLen, " positions");
+        return rt::errorf("past input '", name,
+                          "' is not given, but other "
+                          "past inputs hold ",
+                          pastLen, " positions");
       rt::Shape shape = in.spec.shape;
       shape[in.batchAxis] = b;
       shape[in.pastAxis] = 0;

@@ -94,8 +94,8 @@ std::unique_ptr<ModelRunner> ModelRunner::create(mlir::ModuleOp module,
     runner->overrides_[name] = convertFloatTensor(t, spec->dtype);
     overridden.insert(name);
   }
-  auto lm = LanguageModelInputs::analyze(runner->plan_->inputs, outputs,
-                                         overridden);
+  auto lm =
+      LanguageModelInputs::analyze(runner->plan_->inputs, outputs, overridden);
   if (lm) {
     runner->lm_ = lm.take();
     runner->vocab_ = runner->lm_->vocab();
@@ -307,8 +307,8 @@ ModelRunner::perplexity(const rt::Tensor &tokens,
     if (!lg)
       return lg.status();
     if (lg->dim(1) != seq)
-      return rt::errorf("the model returns logits for ", lg->dim(1),
-                        " of ", seq, " positions; perplexity needs all");
+      return rt::errorf("the model returns logits for ", lg->dim(1), " of ",
+                        seq, " positions; perplexity needs all");
     int64_t vocab = lg->dim(2);
     const float *data = lg->data<float>();
     for (int64_t r = 0; r < b; ++r)
@@ -361,19 +361,19 @@ ModelRunner::greedyGenerate(std::vector<int64_t> prompt, int64_t count,
   GPTQ_RT_TRY(checkTokens(prompt.data(), (int64_t)prompt.size(), "--prompt-ids"));
   // The decoder feeds these itself at every step.
   for (const LMInput &in : lm_->inputs())
-    if (in.given &&
-        (in.role == LMInputRole::Tokens ||
-         in.role == LMInputRole::AttentionMask ||
-         in.role == LMInputRole::PositionIds ||
-         in.role == LMInputRole::CachePosition ||
-         in.role == LMInputRole::UseCacheBranch ||
-         in.role == LMInputRole::Past))
+    if (in.given && (in.role == LMInputRole::Tokens ||
+                     in.role == LMInputRole::AttentionMask ||
+                     in.role == LMInputRole::PositionIds ||
+                     in.role == LMInputRole::CachePosition ||
+                     in.role == LMInputRole::UseCacheBranch ||
+                     in.role == LMInputRole::Past))
       return rt::errorf("--input '", in.spec.name,
                         "' cannot be given with --generate (the decoder "
                         "feeds it at every step)");
   if (lm_->staticBatch() > 1)
     return rt::errorf("--generate decodes one sequence; the model's batch is "
-                      "fixed at ", lm_->staticBatch());
+                      "fixed at ",
+                      lm_->staticBatch());
   bool incremental = kvCache && lm_->canDecodeIncrementally();
   if (!incremental) {
     for (int64_t step = 0; step < count; ++step) {
@@ -408,8 +408,7 @@ ModelRunner::greedyGenerate(std::vector<int64_t> prompt, int64_t count,
       return rt::errorf("the model returned logits of shape ",
                         rt::shapeToString(lg.shape()));
     int64_t vocab = lg.dim(2);
-    int64_t next =
-        argmaxRow(lg.data<float>() + (lg.dim(1) - 1) * vocab, vocab);
+    int64_t next = argmaxRow(lg.data<float>() + (lg.dim(1) - 1) * vocab, vocab);
     prompt.push_back(next);
     auto presents = lm_->pastFromPresents(outs);
     if (!presents)

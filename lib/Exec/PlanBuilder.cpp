@@ -172,8 +172,8 @@ gptq::planSignature(ModuleOp module, StringRef funcName) {
   std::vector<rt::IOSpec> inputs, outputs;
   FunctionType type = fn.getFunctionType();
   for (auto [i, t] : llvm::enumerate(type.getInputs())) {
-    auto spec = ioSpecOf(t, fn.getArgAttrDict(i), "arg" + std::to_string(i),
-                         -1, fn.getLoc());
+    auto spec = ioSpecOf(t, fn.getArgAttrDict(i), "arg" + std::to_string(i), -1,
+                         fn.getLoc());
     if (failed(spec))
       return failure();
     inputs.push_back(*spec);
@@ -209,9 +209,9 @@ gptq::buildPlan(ModuleOp module, StringRef funcName, PlanMapping *mapping) {
   Block &body = fn.getBody().front();
   for (BlockArgument arg : body.getArguments()) {
     int id = newValue(arg);
-    auto spec = ioSpecOf(arg.getType(), fn.getArgAttrDict(arg.getArgNumber()),
-                       "arg" + std::to_string(arg.getArgNumber()), id,
-                       fn.getLoc());
+    auto spec =
+        ioSpecOf(arg.getType(), fn.getArgAttrDict(arg.getArgNumber()),
+                 "arg" + std::to_string(arg.getArgNumber()), id, fn.getLoc());
     if (failed(spec))
       return failure();
     plan->inputs.push_back(*spec);
@@ -343,8 +343,8 @@ gptq::buildPlan(ModuleOp module, StringRef funcName, PlanMapping *mapping) {
   auto ret = cast<func::ReturnOp>(body.getTerminator());
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
     auto spec = ioSpecOf(v.getType(), fn.getResultAttrDict(i),
-                       "output" + std::to_string(i), m.valueIds.lookup(v),
-                       fn.getLoc());
+                         "output" + std::to_string(i), m.valueIds.lookup(v),
+                         fn.getLoc());
     if (failed(spec))
       return failure();
     plan->outputs.push_back(*spec);

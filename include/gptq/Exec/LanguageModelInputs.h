@@ -1,4 +1,4 @@
-//===- LanguageModelInputs.h - feeding a language model's inputs -*- C++ -*-===//
+//===- LanguageModelInputs.h - a language model's inputs --------*- C++ -*-===//
 //
 // Calibration, perplexity and generation run a model on token ids only; the
 // other graph inputs of a decoder export are filled here, recognised by the

@@ -35,8 +35,8 @@ void optimumSignature(std::vector<rt::IOSpec> &in, std::vector<rt::IOSpec> &out,
       in.push_back(spec("past_key_values." + std::to_string(l) + "." + k, F32,
                         {-1, 4, -1, 8},
                         {"batch_size", "", "past_sequence_length", ""}));
-      out.push_back(spec("present." + std::to_string(l) + "." + k, F32,
-                         {-1, 4, -1, 8}));
+      out.push_back(
+          spec("present." + std::to_string(l) + "." + k, F32, {-1, 4, -1, 8}));
     }
 }
 
@@ -166,8 +166,7 @@ TEST(LanguageModelInputs, OtherInputs) {
       spec("cache_position", I64, {-1}),
       spec("num_logits_to_keep", I64, {}),
       spec("use_cache_branch", rt::DType::Bool, {1}),
-      spec("past.0", F32, {2, -1, 2, -1, 4},
-           {"", "batch", "", "past_seq", ""}),
+      spec("past.0", F32, {2, -1, 2, -1, 4}, {"", "batch", "", "past_seq", ""}),
   };
   std::vector<rt::IOSpec> out = {spec("y", F32, {1, 16, 9}),
                                  spec("present.0", F32, {2, 1, 2, -1, 4})};
@@ -228,11 +227,12 @@ TEST(LanguageModelInputs, ErrorsNameEveryInput) {
   optimumSignature(in2, out2);
   auto tokens = LanguageModelInputs::analyze(in2, out2, {"input_ids"});
   ASSERT_FALSE(tokens);
-  EXPECT_NE(tokens.status().message().find(
-                "'input_ids' (i64[batch_size, sequence_length]): the token ids come "
-                "from the token "
-                "file or prompt, not from --input"),
-            std::string::npos)
+  EXPECT_NE(
+      tokens.status().message().find(
+          "'input_ids' (i64[batch_size, sequence_length]): the token ids come "
+          "from the token "
+          "file or prompt, not from --input"),
+      std::string::npos)
       << tokens.status().message();
 
   // No tokens, no logits.
