@@ -525,9 +525,14 @@ LanguageModelInputs::feeds(const Request &r, const rt::NamedTensors &overrides,
     }
     case LMInputRole::PositionIds: {
       // transformers: position_ids = mask.cumsum(-1) - 1, set to 1 where the
-      // mask is 0; the last `seq` columns.
-      rt::Tensor t = rt::Tensor::empty(dt, {b, seq});
-      for (int64_t row = 0; row < b; ++row) {
+      // mask is 0; the last `seq` columns. An export with a batch of 1 for
+      // the positions takes one row shared by all (no padding then).
+      int64_t rows = in.spec.shape[0] == 1 ? 1 : b;
+      if (rows < b && std::count(mask.begin(), mask.end(), 0) != 0)
+        return rt::errorf("'", name, "' has a batch of 1: the rows cannot "
+                          "be padded differently");
+      rt::Tensor t = rt::Tensor::empty(dt, {rows, seq});
+      for (int64_t row = 0; row < rows; ++row) {
         int64_t run = 0;
         for (int64_t j = 0; j < total; ++j) {
           int64_t m = mask[row * total + j];

@@ -192,6 +192,24 @@ TEST(LanguageModelInputs, OtherInputs) {
   EXPECT_TRUE(lm->canDecodeIncrementally());
 }
 
+TEST(LanguageModelInputs, SharedPositionRow) {
+  // position_ids [1, seq] next to a dynamic batch: one row for all.
+  std::vector<rt::IOSpec> in = {spec("input_ids", I64, {-1, -1}),
+                                spec("position_ids", I64, {1, -1})};
+  std::vector<rt::IOSpec> out = {spec("logits", F32, {-1, -1, 9})};
+  auto lm = LanguageModelInputs::analyze(in, out);
+  ASSERT_TRUE(lm) << lm.status().message();
+  std::vector<int64_t> ids(8, 1);
+  LanguageModelInputs::Request r;
+  r.ids = ids.data();
+  r.batch = 2;
+  r.seq = 4;
+  auto feeds = lm->feeds(r, {});
+  ASSERT_TRUE(feeds) << feeds.status().message();
+  EXPECT_EQ(feeds->at("position_ids").shape(), (rt::Shape{1, 4}));
+  EXPECT_EQ(feeds->at("position_ids").getInt(3), 3);
+}
+
 TEST(LanguageModelInputs, ErrorsNameEveryInput) {
   std::vector<rt::IOSpec> in = {
       spec("input_ids", I64, {-1, -1}),
