@@ -5,8 +5,8 @@ Prints, for every fixture, its op types (domain:op and count, subgraphs included
 and opset imports, then a summary over the corpus. With --tools DIR it also runs
 `DIR/gptq-translate --import-onnx MODEL -o /dev/null` on each fixture and records
 whether it imports and which op types it reports unsupported. A model refused for
-its opset alone is retried on a copy whose default-domain opset import is lowered
-to 21, only to list the op types the importer lacks (marked "(at opset 21)").
+its opset or IR version is retried on a copy whose default-domain opset import is
+moved into 13..21 (and IR version set to 8), only to list the op types it lacks.
 
     python3 census.py [--tools build/bin] [--markdown CENSUS.md] [fixture dirs...]
 
@@ -91,23 +91,29 @@ def importer(tool, path, model):
     rc, msg = run_import(tool, path)
     if rc == 0:
         return dict(status="ok", unsupported=[], message="")
+    msg = msg.replace(REPO + "/", "")
     res = dict(status="fails", message=msg.splitlines()[-1] if msg else "exit %d" % rc)
     uns = parse_unsupported(msg)
     if uns is not None:
         res["unsupported"] = uns
         return res
-    if "opset" in msg and "is not supported" in msg:
-        # Refused for the opset: list what is missing on a copy at opset 21.
+    opset_refused = "opset" in msg and "is not supported" in msg
+    ir_refused = "IR version" in msg and "is not supported" in msg
+    if opset_refused or ir_refused:
+        # Refused for the opset or IR version: list what is missing on a copy with the
+        # default-domain opset moved into 13..21 and IR version 8.
         m = onnx.load(path, load_external_data=True)
         for o in m.opset_import:
             if o.domain in ("", "ai.onnx"):
-                o.version = min(o.version, 21)
+                o.version = min(max(o.version, 13), 21)
+        if ir_refused:
+            m.ir_version = 8
         with tempfile.TemporaryDirectory() as d:
             p2 = os.path.join(d, "model.onnx")
             onnx.save_model(m, p2)
             rc2, msg2 = run_import(tool, p2)
         uns2 = parse_unsupported(msg2)
-        res["opset_refused"] = True
+        res["opset_refused" if opset_refused else "ir_refused"] = True
         res["unsupported"] = uns2 if uns2 is not None else []
         res["at_opset_21"] = ("imports" if rc2 == 0 else
                               (msg2.splitlines()[-1] if uns2 is None else "unsupported ops"))
@@ -165,11 +171,16 @@ def main():
             for u in r["import"].get("unsupported", []):
                 uns[u] += 1
                 uns_fx[u].append(r["fixture"])
-        refused = [r["fixture"] for r in rows if r["import"].get("opset_refused")]
+        refused = ["%s (opset %d)" % (r["fixture"], r["opsets"].get("ai.onnx", 0))
+                   for r in rows if r["import"].get("opset_refused")]
         if refused:
-            w("Refused for the default-domain opset (23 is above the importer's 13..21): %s. "
-              "Their unsupported op types below were found on a copy lowered to opset 21.\n"
+            w("Refused for the default-domain opset (above the importer's range): %s. "
+              "Their unsupported op types below were found on a copy with the opset import set to 21.\n"
               % ", ".join(refused))
+        refused = [r["fixture"] for r in rows if r["import"].get("ir_refused")]
+        if refused:
+            w("Refused for the ONNX IR version: %s. Their unsupported op types below were "
+              "found on a copy with IR version 8 (and opset 13 where it was lower).\n" % ", ".join(refused))
         w("| unsupported op type | fixtures | nodes over the corpus | exporters |")
         w("|---|---:|---:|---|")
         for u, c in sorted(uns.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -178,7 +189,7 @@ def main():
             w("| `%s` | %d | %d | %s |" % (u, c, nodes, ", ".join(exps)))
         w("")
         other = [r for r in rows if r["import"]["status"] != "ok" and not r["import"].get("unsupported")
-                 and not r["import"].get("opset_refused")]
+                 and not r["import"].get("opset_refused") and not r["import"].get("ir_refused")]
         if other:
             w("Failing for other reasons:\n")
             for r in other:
@@ -218,7 +229,8 @@ def main():
         extra = ""
         if args.tools:
             im = r["import"]
-            st = im["status"] + (" (opset refused)" if im.get("opset_refused") else "")
+            st = im["status"] + (" (opset refused)" if im.get("opset_refused") else "") + (
+                " (IR version refused)" if im.get("ir_refused") else "")
             extra = " %s | %s |" % (st, ", ".join("`%s`" % u.replace("ai.onnx:", "")
                                                    for u in im.get("unsupported", [])))
         w("| %s | %s | %s | %s | %s | %d | %s |%s" % (r["fixture"], r["exporter"], r["dtype"],

@@ -18,8 +18,6 @@ of two TinyStories stories.
 
 import argparse
 import contextlib
-import copy
-import importlib
 import io
 import json
 import os
@@ -100,28 +98,26 @@ def log(*a):
 # Environments: which recipes each makes. Detected from the installed versions.
 # --------------------------------------------------------------------------
 def versions():
+    """Installed versions of the packages that matter (distribution metadata)."""
+    from importlib.metadata import PackageNotFoundError, version as dist_version
+
     v = {}
-    for mod in ("torch", "transformers", "optimum", "onnx", "onnxruntime", "onnxscript",
-                "tokenizers", "onnxruntime_genai", "numpy"):
+    for dist in ("torch", "transformers", "optimum", "optimum-onnx", "onnx", "onnxruntime",
+                 "onnxscript", "onnxruntime-genai", "tokenizers", "numpy"):
         try:
-            m = importlib.import_module(mod)
-            v[mod] = getattr(m, "__version__", "?")
-        except Exception:
+            v[dist] = dist_version(dist)
+        except PackageNotFoundError:
             pass
-    try:
-        from importlib.metadata import version as dist_version
-        v["optimum-onnx"] = dist_version("optimum-onnx")
-    except Exception:
-        pass
     return v
 
 
 def env_name(v):
     tf = v.get("transformers", "")
-    if "onnxruntime_genai" in v:
+    if "onnxruntime-genai" in v:
         return "genai"
     if tf.startswith("4.40"):
-        return "tf440"
+        torch_v = tuple(int(x) for x in v.get("torch", "0.0").split("+")[0].split(".")[:2])
+        return "tf440" if torch_v < (2, 5) else "tf440t"
     if tf.startswith("5."):
         return "tf5"
     return "main"
@@ -187,6 +183,11 @@ def recipes(env, v):
                  "= 5.66 where transformers uses sqrt(32) = 5.657; onnxruntime on this graph "
                  "differs from PyTorch by 8e-3")))
         r.append(("llama", "genai-fp16", "genai", dict(precision="fp16", dtype="fp16")))
+    elif env == "tf440t":
+        # onnxruntime's own GPT-2 converter (com.microsoft Attention with past_N/present_N,
+        # EmbedLayerNormalization, SkipLayerNormalization, FastGelu); it needs
+        # transformers' GPT-2 of 4.4x and torch >= 2.5.
+        r.append(("gpt2", "ortgpt2-past", "ortgpt2", dict(precision="fp32")))
     elif env == "tf440":
         tag = "tf440"
         for a in ("llama", "gpt2", "qwen2", "opt"):
@@ -489,6 +490,8 @@ def torch_reference(model, case, names):
             for i, (k, v) in enumerate(cache_layers(past)):
                 feeds["past_key_values.%d.key" % i] = k.detach().clone()
                 feeds["past_key_values.%d.value" % i] = v.detach().clone()
+                # onnxruntime's GPT-2 converter: past_N = stack(key, value).
+                feeds["past_%d" % i] = torch.stack([k, v]).detach().clone()
             step = slice(PREFIX, PREFIX + case["new"])
             out = model(input_ids=t(case["ids"][:, step]), past_key_values=past, use_cache=True,
                         **kwargs(step))
@@ -499,6 +502,7 @@ def torch_reference(model, case, names):
             for i, (k, v) in enumerate(cache_layers(out.past_key_values)):
                 refs["present.%d.key" % i] = k
                 refs["present.%d.value" % i] = v
+                refs["present_%d" % i] = torch.stack([k, v])
     return {k: to_numpy(v) for k, v in feeds.items()}, {k: to_numpy(v) for k, v in refs.items()}
 
 
@@ -592,7 +596,7 @@ def export_torch(model, arch, case, opts, tmp, dynamo):
         kw["dynamic_axes"] = {n: {0: "batch", 1: "sequence"} for n in names + ["logits"]}
         import transformers
         tfv = tuple(int(x) for x in transformers.__version__.split(".")[:2])
-        if tfv >= (4, 53):
+        if (4, 53) <= tfv < (5, 0):  # 5.x builds the mask without vmap by default
             note = traceable_mask_patch()
             if note:
                 notes.append(note)
@@ -662,6 +666,21 @@ def export_ortopt(arch, opts, tmp):
                   % (opts["model_type"], arch, opts["source"], fused)] + notes
 
 
+def export_ortgpt2(model, arch, opts, tmp):
+    hf = save_hf_with_weights(model, arch, tmp)
+    out = os.path.join(tmp, "ortgpt2")
+    cmd = [sys.executable, "-m", "onnxruntime.transformers.models.gpt2.convert_to_onnx", "-m", hf,
+           "--output", os.path.join(out, "model.onnx"), "-o", "-p", opts["precision"],
+           "-t", "2", "-r", "1", "--cache_dir", os.path.join(tmp, "cache")]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if p.returncode != 0 or not os.path.exists(os.path.join(out, "model.onnx")):
+        raise RuntimeError("converter failed: " + p.stdout[-3000:])
+    return os.path.join(out, "model.onnx"), [
+        "python -m onnxruntime.transformers.models.gpt2.convert_to_onnx -o -p %s "
+        "(past_N/present_N stack key and value: [2, batch, heads, length, head_dim])"
+        % opts["precision"]]
+
+
 def export_genai(model, arch, opts, tmp):
     hf = save_hf_with_weights(model, arch, tmp)
     out = os.path.join(tmp, "genai")
@@ -682,18 +701,26 @@ ONNX_NP = {1: np.float32, 10: np.float16, 16: "bf16", 7: np.int64, 6: np.int32, 
            11: np.float64}
 
 
-def valid_mask(mask, shape, seq_axis):
-    """Boolean array broadcastable to `shape`: False at padded positions (the
-    attention mask's last shape[seq_axis] columns, right-aligned)."""
-    n = shape[seq_axis]
+def valid_mask(mask, shape, axes):
+    """Boolean array of `shape`: False at padded positions. axes = {batch_axis,
+    seq_axis}; the attention mask's last shape[seq_axis] columns are right-aligned
+    with the output's seq_axis."""
+    b, t = axes["batch_axis"], axes["seq_axis"]
+    n = shape[t]
     m = mask[:, -n:].astype(bool)
     view = [1] * len(shape)
-    view[0], view[seq_axis] = m.shape[0], n
+    view[b], view[t] = m.shape[0], n
     return np.broadcast_to(m.reshape(view), shape)
 
 
-def seq_axis(name):
-    return 1 if name == "logits" else 2
+def mask_axes(name):
+    """Batch and sequence axes of an output: logits [B, T, V]; present.N.key/value
+    [B, H, T, D]; present_N (onnxruntime's GPT-2 converter) [2, B, H, T, D]."""
+    if name == "logits":
+        return dict(batch_axis=0, seq_axis=1)
+    if name.startswith("present_"):
+        return dict(batch_axis=1, seq_axis=3)
+    return dict(batch_axis=0, seq_axis=2)
 
 
 def compare(out, ref, mask=None, name="logits"):
@@ -704,7 +731,7 @@ def compare(out, ref, mask=None, name="logits"):
     if np.isnan(d).any():
         d_all = float("nan")
     if mask is not None:
-        v = valid_mask(mask, d.shape, seq_axis(name))
+        v = valid_mask(mask, d.shape, mask_axes(name))
         dv = d[v]
         return d_all, float(dv.max()) if dv.size else 0.0
     return d_all, d_all
@@ -850,10 +877,11 @@ def write_fixture(arch, name, exporter, opts, model_path, model, case, notes, v,
     )
     if padded:
         fx["padding"] = ("row 1 is left-padded (in.attention_mask is 0 there). Compare only "
-                         "valid positions: for each output listed in mask_outputs, index "
-                         "[b, ..., t] along seq_axis is valid where "
-                         "attention_mask[b, -size_of_seq_axis:][t] == 1 (right-aligned).")
-        fx["mask_outputs"] = {o["name"]: seq_axis(o["name"]) for o in outs}
+                         "valid positions: for each output listed in mask_outputs, the element "
+                         "at batch index b (batch_axis) and position t (seq_axis) is valid where "
+                         "attention_mask[b, -n:][t] == 1, n = the output's size along seq_axis "
+                         "(right-aligned: logits cover the new tokens, present.* past + new).")
+        fx["mask_outputs"] = {o["name"]: mask_axes(o["name"]) for o in outs}
     if opts["dtype"] == "bf16":
         fx["notes"].append("numpy has no bfloat16: bf16 inputs/references are stored as float32 "
                            "arrays holding exact bf16 values")
@@ -906,7 +934,7 @@ def make_one(arch, name, exporter, opts, text_path, v, env):
     warnings.filterwarnings("ignore")
     dtype = opts["dtype"]
     model = build_model(arch, dtype)
-    kind = "past" if ("past" in opts.get("task", "") or exporter == "genai"
+    kind = "past" if ("past" in opts.get("task", "") or exporter in ("genai", "ortgpt2")
                       or (exporter == "ortopt" and "past" in opts["source"])) else "full"
     # GroupQueryAttention (genai) takes a batch > 1 with past only one token at a time,
     # and derives positions from the mask's row sums (no left padding).
@@ -922,6 +950,8 @@ def make_one(arch, name, exporter, opts, text_path, v, env):
             path, notes = export_optimum(model, arch, case, opts, tmp)
         elif exporter == "ortopt":
             path, notes = export_ortopt(arch, opts, tmp)
+        elif exporter == "ortgpt2":
+            path, notes = export_ortgpt2(model, arch, opts, tmp)
         elif exporter == "genai":
             path, notes = export_genai(model, arch, opts, tmp)
             notes.append("no padding and one new token: onnxruntime's GroupQueryAttention derives "
@@ -960,7 +990,8 @@ def main():
     failures = 0
     for a, n, e, o in todo:
         t0 = time.time()
-        rec = dict(fixture="%s/%s" % (a, n), exporter=e, env=env, versions=v)
+        rec = dict(fixture="%s/%s" % (a, n), exporter=e, env=env, versions=v, dtype=o["dtype"],
+                   options={k: x for k, x in o.items() if k not in ("note",)})
         try:
             fx = make_one(a, n, e, o, args.text, v, env)
             chk = fx["onnxruntime_check"]

@@ -91,13 +91,15 @@ def load_npy(path, bf16=False):
     return a
 
 
-def valid_mask(mask, shape, seq_axis):
-    """True at unpadded positions: the attention mask's last shape[seq_axis] columns,
-    right-aligned with the output's seq_axis, broadcast over the other axes."""
-    n = shape[seq_axis]
+def valid_mask(mask, shape, axes):
+    """True at unpadded positions: the attention mask's last n = shape[seq_axis]
+    columns, right-aligned with the output's seq_axis, its rows along batch_axis,
+    broadcast over the other axes."""
+    b, t = axes["batch_axis"], axes["seq_axis"]
+    n = shape[t]
     m = mask[:, -n:].astype(bool)
     view = [1] * len(shape)
-    view[0], view[seq_axis] = m.shape[0], n
+    view[b], view[t] = m.shape[0], n
     return np.broadcast_to(m.reshape(view), shape)
 
 
