@@ -672,7 +672,8 @@ def export_ortgpt2(model, arch, opts, tmp):
     cmd = [sys.executable, "-m", "onnxruntime.transformers.models.gpt2.convert_to_onnx", "-m", hf,
            "--output", os.path.join(out, "model.onnx"), "-o", "-p", opts["precision"],
            "-t", "2", "-r", "1", "--cache_dir", os.path.join(tmp, "cache")]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # cwd: the converter writes gpt2_parity_results.csv into the working directory.
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp)
     if p.returncode != 0 or not os.path.exists(os.path.join(out, "model.onnx")):
         raise RuntimeError("converter failed: " + p.stdout[-3000:])
     return os.path.join(out, "model.onnx"), [
@@ -687,7 +688,7 @@ def export_genai(model, arch, opts, tmp):
     cache = os.path.join(tmp, "cache")
     cmd = [sys.executable, "-m", "onnxruntime_genai.models.builder", "-i", hf, "-o", out,
            "-p", opts["precision"], "-e", "cpu", "-c", cache]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp)
     if p.returncode != 0:
         raise RuntimeError("builder failed: " + p.stdout[-3000:])
     return os.path.join(out, "model.onnx"), ["python -m onnxruntime_genai.models.builder -p %s -e cpu"
