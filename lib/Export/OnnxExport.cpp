@@ -475,16 +475,25 @@ LogicalResult OnnxExporter::exportOp(Operation *op) {
       {"greater", "Greater"}, {"greater_equal", "GreaterOrEqual"},
       {"where", "Where"},     {"matmul", "MatMul"},
       {"expand", "Expand"},   {"size", "Size"},
-      {"range", "Range"},     {"is_nan", "IsNaN"},
-      {"sign", "Sign"},       {"round", "Round"},
-      {"bitwise_and", "BitwiseAnd"}, {"bitwise_or", "BitwiseOr"},
-      {"bitwise_xor", "BitwiseXor"}, {"bitwise_not", "BitwiseNot"},
+      {"range", "Range"}};
+  // Predicates, rounding, bitwise ops and Tile: operands map one to one too.
+  static const llvm::StringMap<StringRef> simpleMore = {
+      {"is_nan", "IsNaN"},
+      {"sign", "Sign"},
+      {"round", "Round"},
+      {"bitwise_and", "BitwiseAnd"},
+      {"bitwise_or", "BitwiseOr"},
+      {"bitwise_xor", "BitwiseXor"},
+      {"bitwise_not", "BitwiseNot"},
       {"tile", "Tile"}};
-  if (op->getDialect()->getNamespace() == "nn" && simple.count(mnemonic)) {
+  if (op->getDialect()->getNamespace() == "nn" &&
+      (simple.count(mnemonic) || simpleMore.count(mnemonic))) {
     std::vector<std::string> inputs;
     for (unsigned i = 0; i < op->getNumOperands(); ++i)
       inputs.push_back(in(i));
-    node(simple.lookup(mnemonic), inputs, {result()}, name);
+    StringRef type = simple.count(mnemonic) ? simple.lookup(mnemonic)
+                                            : simpleMore.lookup(mnemonic);
+    node(type, inputs, {result()}, name);
     return success();
   }
   if (auto c = dyn_cast<nn::ConstantOp>(op))
@@ -726,8 +735,7 @@ LogicalResult OnnxExporter::exportOp(Operation *op) {
     return success();
   }
   if (auto m = dyn_cast<nn::ModOp>(op)) {
-    attrInt(node("Mod", {in(0), in(1)}, {result()}, name), "fmod",
-            m.getFmod());
+    attrInt(node("Mod", {in(0), in(1)}, {result()}, name), "fmod", m.getFmod());
     return success();
   }
   if (auto g = dyn_cast<nn::GatherNDOp>(op)) {
@@ -755,9 +763,11 @@ LogicalResult OnnxExporter::exportOp(Operation *op) {
     return success();
   };
   if (auto a = dyn_cast<nn::ArgMaxOp>(op))
-    return argOp("ArgMax", a.getAxis(), a.getKeepdims(), a.getSelectLastIndex());
+    return argOp("ArgMax", a.getAxis(), a.getKeepdims(),
+                 a.getSelectLastIndex());
   if (auto a = dyn_cast<nn::ArgMinOp>(op))
-    return argOp("ArgMin", a.getAxis(), a.getKeepdims(), a.getSelectLastIndex());
+    return argOp("ArgMin", a.getAxis(), a.getKeepdims(),
+                 a.getSelectLastIndex());
   return op->emitOpError("cannot be exported to ONNX");
 }
 

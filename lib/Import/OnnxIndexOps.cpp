@@ -1,4 +1,5 @@
-//===- OnnxIndexOps.cpp - converters of predicates, integer and indexing ops ===//
+//===- OnnxIndexOps.cpp - converters of predicates, integer and indexing ops
+//===//
 //
 // IsNaN, IsInf, Sign, Round, Mod, BitwiseAnd/Or/Xor/Not, GatherND,
 // GatherElements, ScatterElements, Tile, ArgMax, ArgMin and Flatten (default
@@ -30,8 +31,7 @@ FailureOr<bool> flagAttr(NodeContext &nc, StringRef name, bool def) {
   if (failed(v))
     return failure();
   if (*v != 0 && *v != 1)
-    return nc.fail("attribute '" + name + "' must be 0 or 1, got " +
-                   Twine(*v));
+    return nc.fail("attribute '" + name + "' must be 0 or 1, got " + Twine(*v));
   return *v == 1;
 }
 
@@ -128,8 +128,9 @@ LogicalResult convertTile(NodeContext &nc) {
   auto rt = tensorType(reps);
   if (!rt.getElementType().isInteger(64))
     return nc.fail("repeats must be int64, got " +
-                   std::string(rt.getElementType().isInteger(32) ? "int32"
-                                                                 : "another type"));
+                   std::string(rt.getElementType().isInteger(32)
+                                   ? "int32"
+                                   : "another type"));
   if (rt.getRank() != 1)
     return nc.fail("repeats must be 1-D");
   auto r = nc.build1<nn::TileOp>({nc.input(0), reps});

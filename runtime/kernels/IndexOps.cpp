@@ -1,4 +1,5 @@
-//===- IndexOps.cpp - gather_nd, gather/scatter_elements, tile, arg* -*- C++ -*-===//
+//===- IndexOps.cpp - gather_nd, gather/scatter_elements, tile, arg* -*- C++
+//-*-===//
 //
 // Data movement copies elements by size (any dtype, bool included); index
 // values may be negative (counted from the end) and are range-checked, the
@@ -10,8 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/kernels/Kernels.h"
 #include "runtime/kernels/KernelUtils.h"
+#include "runtime/kernels/Kernels.h"
 
 #include <cmath>
 
@@ -37,8 +38,10 @@ std::vector<int64_t> stridesOf(const Shape &s) {
 Status readIndex(const KernelArgs &a, int64_t v, int64_t dim, int64_t &out,
                  const char *where, int64_t pos) {
   if (v < -dim || v >= dim)
-    return fail(a, "index ", v, " at position ", pos, " of indices is out of "
-                "range [", -dim, ", ", dim, ") for ", where);
+    return fail(a, "index ", v, " at position ", pos,
+                " of indices is out of "
+                "range [",
+                -dim, ", ", dim, ") for ", where);
   out = v < 0 ? v + dim : v;
   return Status::ok();
 }
@@ -79,7 +82,8 @@ Status kernelGatherND(const KernelArgs &a) {
   std::vector<int64_t> st = stridesOf(x.shape());
   int64_t batch = productOf(x.shape(), 0, b);
   int64_t slice = productOf(x.shape(), b + k, r);
-  int64_t tuples = numElements(Shape(idx.shape().begin(), idx.shape().end() - 1));
+  int64_t tuples =
+      numElements(Shape(idx.shape().begin(), idx.shape().end() - 1));
   int64_t perBatch = batch ? tuples / batch : 0;
   int64_t batchStride = b ? st[b - 1] : 0;
   // Element offsets of every tuple, validated before any copy.
@@ -98,7 +102,8 @@ Status kernelGatherND(const KernelArgs &a) {
   size_t bytes = (size_t)slice * es;
   const char *src = static_cast<const char *>(x.raw());
   char *dst = static_cast<char *>(out->raw());
-  int64_t grain = std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(slice, 1));
+  int64_t grain =
+      std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(slice, 1));
   parallelFor(tuples, grain, [&](int64_t lo, int64_t hi) {
     for (int64_t t = lo; t < hi; ++t)
       std::memcpy(dst + t * bytes, src + offs[t] * es, bytes);
@@ -153,12 +158,14 @@ Status elementOffsets(const KernelArgs &a, const Tensor &x, const Tensor &idx,
 }
 
 template <typename T> inline T combine(T dst, T src, int red) {
-  using W = std::conditional_t<std::is_floating_point<T>::value, T,
-                               std::conditional_t<(sizeof(T) <= 4), uint32_t,
-                                                  uint64_t>>;
+  using W = std::conditional_t<
+      std::is_floating_point<T>::value, T,
+      std::conditional_t<(sizeof(T) <= 4), uint32_t, uint64_t>>;
   switch (red) {
-  case 1: return T(W(dst) + W(src));
-  case 2: return T(W(dst) * W(src));
+  case 1:
+    return T(W(dst) + W(src));
+  case 2:
+    return T(W(dst) * W(src));
   case 3: // max, NaN propagating
     return dst != dst ? dst : (src > dst || src != src) ? src : dst;
   default: // min

@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/kernels/Kernels.h"
 #include "runtime/kernels/KernelUtils.h"
+#include "runtime/kernels/Kernels.h"
 
 #include <cmath>
 #include <limits>
@@ -208,8 +208,8 @@ Status kernelMod(const KernelArgs &a) {
   if (x.dtype() == DType::Bool)
     return fail(a, "expects numeric operands, got ", x.describe());
   if (isFloat(x.dtype()) && a.step.attrs.getInt("fmod", 0) == 0)
-    return fail(a, "fmod must be 1 for floating-point operands (",
-                x.describe(), ")");
+    return fail(a, "fmod must be 1 for floating-point operands (", x.describe(),
+                ")");
   Shape shape;
   GPTQ_RT_TRY(broadcastPair(a, shape));
   return withF32(a, modImpl);
@@ -249,8 +249,7 @@ Status kernelBitwiseNot(const KernelArgs &a) {
   GPTQ_RT_TRY(allocOutput(a, 0, x.dtype(), x.shape(), out));
   visitInteger(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    mapElems(x.data<T>(), out->data<T>(), x.numel(),
-             [](T v) { return T(~v); });
+    mapElems(x.data<T>(), out->data<T>(), x.numel(), [](T v) { return T(~v); });
   });
   return Status::ok();
 }

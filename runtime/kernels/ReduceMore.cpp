@@ -1,4 +1,5 @@
-//===- ReduceMore.cpp - reduce_prod, reduce_l2, reduce_log_sum_exp -*- C++ -*-===//
+//===- ReduceMore.cpp - reduce_prod, reduce_l2, reduce_log_sum_exp -*- C++
+//-*-===//
 //
 // Float reductions accumulate in double (f16/bf16 operands in f32 first);
 // integer products wrap. An empty reduction gives the identity: 1 for the
@@ -7,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/kernels/Kernels.h"
 #include "runtime/kernels/KernelUtils.h"
+#include "runtime/kernels/Kernels.h"
 
 #include <cmath>
 #include <limits>

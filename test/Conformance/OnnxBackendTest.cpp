@@ -1,4 +1,5 @@
-//===- OnnxBackendTest.cpp - ONNX backend conformance node tests -*- C++ -*-===//
+//===- OnnxBackendTest.cpp - ONNX backend conformance node tests -*- C++
+//-*-===//
 //
 // Runs the ONNX backend node tests (Debian's libonnx-testdata:
 // <dir>/test_*/model.onnx with test_data_set_*/input_*.pb, output_*.pb)
@@ -166,8 +167,8 @@ static bool liftToOpset13(onnx::ModelProto &model) {
   for (const auto &node : model.graph().node()) {
     if (!node.domain().empty() && node.domain() != "ai.onnx")
       return false;
-    const auto *old = onnx::OpSchemaRegistry::Schema(node.op_type(),
-                                                     (int)def->version());
+    const auto *old =
+        onnx::OpSchemaRegistry::Schema(node.op_type(), (int)def->version());
     const auto *now = onnx::OpSchemaRegistry::Schema(node.op_type(), 13);
     if (!old || !now || old->SinceVersion() != now->SinceVersion())
       return false;

@@ -699,15 +699,17 @@ static bool isFloatTensor(Value v) {
 }
 
 static bool isUnsignedTensor(Value v) {
-  return cast<RankedTensorType>(v.getType()).getElementType().isUnsignedInteger();
+  return cast<RankedTensorType>(v.getType())
+      .getElementType()
+      .isUnsignedInteger();
 }
 
 /// Folds a unary op over a constant: `ff` computes floats, `fi` integers;
 /// `resultIsInt` when a float input gives an integer (i1) result.
-static OpFoldResult
-foldUnary(Value input, Value result, Attribute operand,
-          llvm::function_ref<double(double)> ff,
-          llvm::function_ref<int64_t(int64_t)> fi, bool resultIsInt = false) {
+static OpFoldResult foldUnary(Value input, Value result, Attribute operand,
+                              llvm::function_ref<double(double)> ff,
+                              llvm::function_ref<int64_t(int64_t)> fi,
+                              bool resultIsInt = false) {
   return foldElementwise(
       result, {operand}, isFloatTensor(input),
       [&](ArrayRef<int64_t> a, int64_t &r) {
@@ -1039,11 +1041,11 @@ OpFoldResult ArgMinOp::fold(FoldAdaptor adaptor) {
 /// Folds a reduction over a constant: `ff` / `fi` combine the accumulator
 /// with one element, starting from the first element of each group (so no
 /// identity is needed); empty groups take `emptyValue` or are not folded.
-static OpFoldResult
-foldReduce(Value input, Value result, Attribute operand, ArrayRef<int64_t> axes,
-           llvm::function_ref<double(double, double)> ff,
-           llvm::function_ref<int64_t(int64_t, int64_t)> fi,
-           std::optional<double> emptyValue) {
+static OpFoldResult foldReduce(Value input, Value result, Attribute operand,
+                               ArrayRef<int64_t> axes,
+                               llvm::function_ref<double(double, double)> ff,
+                               llvm::function_ref<int64_t(int64_t, int64_t)> fi,
+                               std::optional<double> emptyValue) {
   RankedTensorType type = staticResult(result);
   auto lit = readLit(operand);
   if (!type || !lit || type.getNumElements() > kMaxFoldElements ||
@@ -1146,10 +1148,9 @@ OpFoldResult ReduceMinOp::fold(FoldAdaptor adaptor) {
 //===----------------------------------------------------------------------===//
 
 template <typename Op>
-static OpFoldResult foldCompare(Op op, ArrayRef<Attribute> operands,
-                                bool (*cmp)(double, double),
-                                bool (*icmp)(int64_t, int64_t),
-                                bool (*ucmp)(uint64_t, uint64_t)) {
+static OpFoldResult
+foldCompare(Op op, ArrayRef<Attribute> operands, bool (*cmp)(double, double),
+            bool (*icmp)(int64_t, int64_t), bool (*ucmp)(uint64_t, uint64_t)) {
   bool u = isUnsignedTensor(op.getLhs());
   return foldElementwise(
       op.getOutput(), operands, isFloatTensor(op.getLhs()),

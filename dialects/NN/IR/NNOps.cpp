@@ -310,8 +310,7 @@ LogicalResult gptq::nn::inferReduceType(StringRef opName,
     return err("expects a numeric tensor, got ", type.getElementType());
   if ((opName == "nn.reduce_l2" || opName == "nn.reduce_log_sum_exp") &&
       !isa<FloatType>(type.getElementType()))
-    return err("expects a floating-point tensor, got ",
-               type.getElementType());
+    return err("expects a floating-point tensor, got ", type.getElementType());
   auto norm = normalizeAxes(err, axes, type.getRank());
   if (failed(norm))
     return failure();
@@ -1066,11 +1065,12 @@ NN_INFER(IsInfOp) {
 
 NN_INFER(ModOp) {
   Err err{location, getOperationName()};
-  if (failed(inferBroadcastType(getOperationName(), location,
-                                BroadcastKind::Arith, adaptor.getLhs().getType(),
-                                adaptor.getRhs().getType(), inferred)))
+  if (failed(inferBroadcastType(
+          getOperationName(), location, BroadcastKind::Arith,
+          adaptor.getLhs().getType(), adaptor.getRhs().getType(), inferred)))
     return failure();
-  Type elem = cast<RankedTensorType>(adaptor.getLhs().getType()).getElementType();
+  Type elem =
+      cast<RankedTensorType>(adaptor.getLhs().getType()).getElementType();
   if (isa<FloatType>(elem) && !boolOr(adaptor.getFmodAttr(), false))
     return err("fmod must be true for floating-point operands (", elem, ")");
   return success();
@@ -1106,15 +1106,17 @@ NN_INFER(GatherNDOp) {
   if (r < 1 || q < 1)
     return err("data and indices must have rank >= 1, got ", r, " and ", q);
   if (b < 0 || b >= std::min(r, q))
-    return err("batch_dims ", b, " must be in [0, min(rank(data), rank(indices)) = ",
+    return err("batch_dims ", b,
+               " must be in [0, min(rank(data), rank(indices)) = ",
                std::min(r, q), ")");
   int64_t k = idx.getDimSize(q - 1);
   if (ShapedType::isDynamic(k))
     return err("the last dimension of indices must be static (it decides the "
                "result rank)");
   if (k < 1 || k > r - b)
-    return err("index depth ", k, " (last dimension of indices) must be in [1, ",
-               r - b, "] for data of rank ", r, " and batch_dims ", b);
+    return err("index depth ", k,
+               " (last dimension of indices) must be in [1, ", r - b,
+               "] for data of rank ", r, " and batch_dims ", b);
   SmallVector<int64_t> shape(idx.getShape().drop_back());
   for (int64_t d = 0; d < b; ++d)
     if (!mergeDim(shape[d], data.getDimSize(d), shape[d]))
@@ -1131,32 +1133,28 @@ static FailureOr<int64_t> checkElementsOp(const Err &err, RankedTensorType data,
                                           RankedTensorType idx, int64_t axis) {
   if (failed(checkIndexType(err, idx, /*allowI32=*/true)))
     return failure();
-  if (data.getRank() < 1)
-    {
+  if (data.getRank() < 1) {
     (void)err("data must have rank >= 1");
     return failure();
   }
-  if (idx.getRank() != data.getRank())
-    {
-    (void)err("indices must have the rank of data (", data.getRank(),
-               "), got ", idx.getRank());
+  if (idx.getRank() != data.getRank()) {
+    (void)err("indices must have the rank of data (", data.getRank(), "), got ",
+              idx.getRank());
     return failure();
   }
   auto norm = normalizeAxis(axis, data.getRank());
-  if (!norm)
-    {
+  if (!norm) {
     (void)err("axis ", axis, " is out of range for rank ", data.getRank());
     return failure();
   }
   for (int64_t d = 0; d < data.getRank(); ++d) {
     int64_t i = idx.getDimSize(d), s = data.getDimSize(d);
     if (d != *norm && !ShapedType::isDynamic(i) && !ShapedType::isDynamic(s) &&
-        i > s)
-      {
-    (void)err("indices have size ", i, " in dimension ", d,
-                 ", larger than data's ", s);
-    return failure();
-  }
+        i > s) {
+      (void)err("indices have size ", i, " in dimension ", d,
+                ", larger than data's ", s);
+      return failure();
+    }
   }
   return *norm;
 }
@@ -1202,8 +1200,8 @@ NN_INFER(TileOp) {
   if (rt.isDynamicDim(0))
     return err("repeats must have a static length");
   if (rt.getDimSize(0) != in.getRank())
-    return err("repeats has ", rt.getDimSize(0), " entries for an input of rank ",
-               in.getRank());
+    return err("repeats has ", rt.getDimSize(0),
+               " entries for an input of rank ", in.getRank());
   SmallVector<int64_t> shape(in.getRank(), ShapedType::kDynamic);
   auto reps = getPartialIntValues(adaptor.getRepeats());
   for (int64_t d = 0; d < in.getRank(); ++d) {

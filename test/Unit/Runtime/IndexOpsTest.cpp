@@ -23,8 +23,8 @@ int64_t flat(const std::vector<int64_t> &idx, const Shape &shape) {
   return f;
 }
 
-const std::vector<DType> kMoveTypes = {DType::F32, DType::F16, DType::I64,
-                                       DType::I8, DType::Bool, DType::F64};
+const std::vector<DType> kMoveTypes = {DType::F32, DType::F16,  DType::I64,
+                                       DType::I8,  DType::Bool, DType::F64};
 
 TEST(GatherND, BatchDimsAndNegativeIndices) {
   for (DType dt : kMoveTypes) {
@@ -32,8 +32,8 @@ TEST(GatherND, BatchDimsAndNegativeIndices) {
     struct Case {
       int64_t b;
       Shape idxShape;
-    } cases[] = {{0, {6, 2}}, {0, {2, 3, 4}}, {1, {2, 7, 1}}, {1, {2, 2}},
-                 {2, {2, 3, 4, 2}}, {0, {1}}};
+    } cases[] = {{0, {6, 2}}, {0, {2, 3, 4}},    {1, {2, 7, 1}},
+                 {1, {2, 2}}, {2, {2, 3, 4, 2}}, {0, {1}}};
     for (const Case &c : cases) {
       int64_t k = c.idxShape.back();
       Tensor idx = Tensor::empty(DType::I64, c.idxShape);
@@ -166,8 +166,8 @@ TEST(ScatterElements, ReductionsInOrder) {
         }
         for (double &w : want)
           w = isInteger(dt) ? wrapTo(dt, (int64_t)w) : roundTo(dt, w);
-        expectClose(out, want, tolFor(dt), (std::string(dtypeName(dt)) +
-                                            " " + red).c_str());
+        expectClose(out, want, tolFor(dt),
+                    (std::string(dtypeName(dt)) + " " + red).c_str());
       }
     }
   }
@@ -186,9 +186,11 @@ TEST(ScatterElements, ReductionsInOrder) {
 TEST(Tile, Shapes) {
   for (DType dt : kMoveTypes) {
     Tensor x = random(dt, {2, 3, 4}, 41, -9, 9);
-    for (std::vector<int64_t> reps :
-         {std::vector<int64_t>{1, 1, 1}, {2, 1, 3}, {1, 3, 1}, {3, 2, 2},
-          {1, 0, 2}}) {
+    for (std::vector<int64_t> reps : {std::vector<int64_t>{1, 1, 1},
+                                      {2, 1, 3},
+                                      {1, 3, 1},
+                                      {3, 2, 2},
+                                      {1, 0, 2}}) {
       Tensor r = i64({3}, reps);
       KernelCall call(OpKind::Tile);
       Tensor out = runOk(call, {&x, &r});
@@ -230,7 +232,8 @@ TEST(ArgMinMax, TiesNaNAndKeepdims) {
         for (int keep = 0; keep < 2; ++keep)
           for (int last = 0; last < 2; ++last) {
             KernelCall call(k);
-            call.attr("axis", axis).attr("keepdims", (int64_t)keep)
+            call.attr("axis", axis)
+                .attr("keepdims", (int64_t)keep)
                 .attr("select_last_index", (int64_t)last);
             Tensor out = runOk(call, {&x});
             int64_t ax = axis < 0 ? axis + 3 : axis;
@@ -276,8 +279,8 @@ TEST(ReduceMore, ProdL2LogSumExp) {
   for (DType dt : {DType::F32, DType::F64, DType::F16, DType::BF16, DType::I64,
                    DType::I32, DType::U8}) {
     Tensor x = random(dt, {3, 4, 2}, 61, -2, 2);
-    for (OpKind k : {OpKind::ReduceProd, OpKind::ReduceL2,
-                     OpKind::ReduceLogSumExp}) {
+    for (OpKind k :
+         {OpKind::ReduceProd, OpKind::ReduceL2, OpKind::ReduceLogSumExp}) {
       if (k != OpKind::ReduceProd && !isFloat(dt)) {
         KernelCall call(k);
         call.attr("axes", std::vector<int64_t>{1});
@@ -323,9 +326,9 @@ TEST(ReduceMore, ProdL2LogSumExp) {
               acc = std::log(acc) + mx;
             want.push_back(isInteger(dt) ? wrapTo(dt, (int64_t)acc) : acc);
           }
-          expectClose(out, want, std::max(tolFor(dt), 1e-6),
-                      (std::string(dtypeName(dt)) + " " +
-                       opKindName(k)).c_str());
+          expectClose(
+              out, want, std::max(tolFor(dt), 1e-6),
+              (std::string(dtypeName(dt)) + " " + opKindName(k)).c_str());
         }
       }
     }

@@ -1,4 +1,5 @@
-//===- MathOpsTest.cpp - is_nan, is_inf, sign, round, mod, bitwise ---------===//
+//===- MathOpsTest.cpp - is_nan, is_inf, sign, round, mod, bitwise
+//---------===//
 //
 // Every kernel against a plain reference loop over every dtype it accepts.
 // Tolerances: all of these are exact (predicates, sign, round and fmod have
@@ -26,8 +27,7 @@ const std::vector<DType> kInts = {DType::I8,  DType::I16, DType::I32,
 Tensor specials(DType dt) {
   double inf = std::numeric_limits<double>::infinity();
   return make(dt, {2, 5},
-              {0.0, -0.0, 1.5, -2.5, inf, -inf, std::nan(""), 3.25, -7.0,
-               0.5});
+              {0.0, -0.0, 1.5, -2.5, inf, -inf, std::nan(""), 3.25, -7.0, 0.5});
 }
 
 TEST(IsNaNInf, AllFloatTypes) {
@@ -88,10 +88,9 @@ TEST(Sign, NumericTypes) {
 }
 
 TEST(Round, HalvesToEven) {
-  std::vector<double> in = {0.5,  1.5,   2.5, -0.5, -1.5, -2.5, 2.4999,
-                            2.75, -3.25, 0.0, 7.0,  1e6 + 0.5};
-  std::vector<double> want = {0,  2,  2, -0.0, -2, -2, 2,
-                              3, -3, 0, 7,    1e6};
+  std::vector<double> in = {0.5,    1.5,  2.5,   -0.5, -1.5, -2.5,
+                            2.4999, 2.75, -3.25, 0.0,  7.0,  1e6 + 0.5};
+  std::vector<double> want = {0, 2, 2, -0.0, -2, -2, 2, 3, -3, 0, 7, 1e6};
   for (DType dt : kFloats) {
     Tensor x = make(dt, {(int64_t)in.size()}, in);
     KernelCall call(OpKind::Round);
@@ -99,8 +98,9 @@ TEST(Round, HalvesToEven) {
     for (int64_t i = 0; i < x.numel(); ++i) {
       // The reference on the stored input (f16 cannot hold 1e6 + 0.5).
       double v = x.getDouble(i), r = std::nearbyint(v);
-      if (roundTo(dt, in[i]) == in[i])
+      if (roundTo(dt, in[i]) == in[i]) {
         EXPECT_EQ(r, want[i]) << i;
+      }
       EXPECT_EQ(y.getDouble(i), roundTo(dt, r)) << dtypeName(dt) << " " << i;
     }
   }
@@ -188,7 +188,8 @@ TEST(Bitwise, AllIntegerTypesBroadcast) {
   for (DType dt : kInts) {
     Tensor x = random(dt, {3, 4}, 7, isSigned(dt) ? -100 : 0, 100);
     Tensor y = random(dt, {3, 1}, 8, isSigned(dt) ? -100 : 0, 100);
-    for (OpKind k : {OpKind::BitwiseAnd, OpKind::BitwiseOr, OpKind::BitwiseXor}) {
+    for (OpKind k :
+         {OpKind::BitwiseAnd, OpKind::BitwiseOr, OpKind::BitwiseXor}) {
       KernelCall call(k);
       Tensor out = runOk(call, {&x, &y});
       ASSERT_EQ(out.shape(), x.shape());
