@@ -1,8 +1,8 @@
 //===- MathOps.cpp - is_nan, is_inf, sign, round, mod, bitwise --*- C++ -*-===//
 //
-// f16/bf16 operands are computed in f32 (withF32): the predicates, sign,
-// round and fmod of half-precision values are exact in f32 and round back
-// exactly. Integer arithmetic is done in the operand type (no overflow is
+// f16/bf16 operands are computed in f32 (withF32): sign, round and fmod of
+// half-precision values are exact in f32 and round back exactly; IsNaN and
+// IsInf read their bits. Integer arithmetic is done in the operand type (no overflow is
 // possible: remainders are smaller than their divisors; INT_MIN % -1 is 0).
 //
 //===----------------------------------------------------------------------===//
@@ -63,6 +63,19 @@ Status predicateImpl(const KernelArgs &a) {
   bool isNan = a.step.kind == OpKind::IsNaN;
   bool pos = a.step.attrs.getInt("detect_positive", 1) != 0;
   bool neg = a.step.attrs.getInt("detect_negative", 1) != 0;
+  if (isHalf(x.dtype())) {
+    // On the bits: exponent all ones; a zero mantissa is an infinity.
+    uint16_t inf = x.dtype() == DType::F16 ? 0x7c00 : 0x7f80;
+    mapElems(x.data<uint16_t>(), out->data<uint8_t>(), x.numel(),
+             [=](uint16_t h) {
+               uint16_t mag = h & 0x7fff;
+               if (isNan)
+                 return uint8_t(mag > inf);
+               bool sign = (h & 0x8000) != 0;
+               return uint8_t(mag == inf && (sign ? neg : pos));
+             });
+    return Status::ok();
+  }
   visitFloat(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T inf = std::numeric_limits<T>::infinity();
@@ -184,7 +197,7 @@ Status kernelIsNaNInf(const KernelArgs &a) {
   if (!isFloat(a.inputs[0]->dtype()))
     return fail(a, "expects a floating-point tensor, got ",
                 a.inputs[0]->describe());
-  return withF32(a, predicateImpl);
+  return predicateImpl(a); // f16/bf16 are read as bits
 }
 
 Status kernelSign(const KernelArgs &a) {
