@@ -112,6 +112,9 @@ const llvm::StringMap<ConvertFn> &microsoftDomainConverters();
 /// Bitwise*, GatherND, GatherElements, ScatterElements, Tile, ArgMax/ArgMin,
 /// Flatten) to the default-domain table.
 void addIndexOpConverters(llvm::StringMap<ConvertFn> &table);
+/// Trilu with a k computed at run time, decomposed into range/compare/where
+/// (OnnxIndexOps.cpp); `nc` is the Trilu node.
+LogicalResult buildTriluDynamicK(NodeContext &nc, bool upper);
 
 /// Maps an ONNX TensorProto data type to an MLIR element type (null if
 /// unsupported); `name` receives the ONNX name of the type.

@@ -217,6 +217,64 @@ LogicalResult convertFlatten(NodeContext &nc) {
 
 } // namespace
 
+/// Trilu whose k is computed at run time (transformers 4.40's sliding-window
+/// masks: k from the sequence lengths): out = where(cond, x, 0) with cond =
+/// (col - row >= k) for the upper triangle, (col - row <= k) for the lower,
+/// rows and cols from range over the last two sizes. Everything folds once
+/// the sizes are known.
+LogicalResult gptq::onnximport::buildTriluDynamicK(NodeContext &nc,
+                                                   bool upper) {
+  Value x = nc.input(0), k = nc.input(1);
+  auto type = tensorType(x);
+  int64_t r = type.getRank();
+  if (r < 2)
+    return nc.fail("input must have rank >= 2, got " + Twine(r));
+  auto kType = tensorType(k);
+  if (!kType.getElementType().isInteger(64) || kType.getNumElements() != 1)
+    return nc.fail("k must be an int64 scalar");
+  OpBuilder &b = nc.builder();
+  Value zero = nc.constI64({0}), one = nc.constI64({1});
+  SmallVector<Value, 2> ranges;
+  for (int64_t d : {r - 2, r - 1}) {
+    Value size;
+    if (!type.isDynamicDim(d)) {
+      size = nc.constI64({type.getDimSize(d)});
+    } else {
+      auto s = nc.build1<nn::ShapeOp>(
+          {x}, {named(nc, "start", b.getI64IntegerAttr(d)),
+                named(nc, "end", b.getI64IntegerAttr(d + 1))});
+      if (failed(s))
+        return failure();
+      size = *s;
+    }
+    auto range = nc.build1<nn::RangeOp>({zero, size, one});
+    if (failed(range))
+      return failure();
+    ranges.push_back(*range);
+  }
+  auto rows = nc.build1<nn::UnsqueezeOp>(
+      {ranges[0]}, {named(nc, "axes", b.getDenseI64ArrayAttr({1}))});
+  auto cols = nc.build1<nn::UnsqueezeOp>(
+      {ranges[1]}, {named(nc, "axes", b.getDenseI64ArrayAttr({0}))});
+  if (failed(rows) || failed(cols))
+    return failure();
+  auto diff = nc.build1<nn::SubOp>({*cols, *rows});
+  if (failed(diff))
+    return failure();
+  auto cond = upper ? nc.build1<nn::GreaterEqualOp>({*diff, k})
+                    : nc.build1<nn::LessEqualOp>({*diff, k});
+  if (failed(cond))
+    return failure();
+  Type elem = type.getElementType();
+  Value zeroElem = nc.constant(DenseElementsAttr::get(
+      RankedTensorType::get({}, elem), ArrayRef<Attribute>{b.getZeroAttr(elem)}));
+  auto out = nc.build1<nn::WhereOp>({*cond, x, zeroElem});
+  if (failed(out))
+    return failure();
+  nc.setOutput(0, *out);
+  return success();
+}
+
 void gptq::onnximport::addIndexOpConverters(llvm::StringMap<ConvertFn> &t) {
   t["IsNaN"] = plain<nn::IsNaNOp>(1);
   t["IsInf"] = convertIsInf;

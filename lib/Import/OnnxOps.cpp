@@ -853,6 +853,8 @@ static LogicalResult convertTrilu(NodeContext &nc) {
   if (failed(upper))
     return failure();
   int64_t k = 0;
+  if (nc.input(1) && !nn::getConstantIntValues(nc.input(1)))
+    return buildTriluDynamicK(nc, *upper != 0); // k known only at run time
   if (nc.input(1)) {
     auto v = nc.constantInts(1, "k");
     if (failed(v))
