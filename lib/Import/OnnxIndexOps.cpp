@@ -266,8 +266,9 @@ LogicalResult gptq::onnximport::buildTriluDynamicK(NodeContext &nc,
   if (failed(cond))
     return failure();
   Type elem = type.getElementType();
-  Value zeroElem = nc.constant(DenseElementsAttr::get(
-      RankedTensorType::get({}, elem), ArrayRef<Attribute>{b.getZeroAttr(elem)}));
+  Value zeroElem = nc.constant(
+      DenseElementsAttr::get(RankedTensorType::get({}, elem),
+                             ArrayRef<Attribute>{b.getZeroAttr(elem)}));
   auto out = nc.build1<nn::WhereOp>({*cond, x, zeroElem});
   if (failed(out))
     return failure();
