@@ -108,6 +108,13 @@ using ConvertFn = std::function<LogicalResult(NodeContext &)>;
 /// Converter tables: (domain, op type) -> converter.
 const llvm::StringMap<ConvertFn> &defaultDomainConverters();
 const llvm::StringMap<ConvertFn> &microsoftDomainConverters();
+/// Adds the converters of OnnxIndexOps.cpp (IsNaN, IsInf, Sign, Round, Mod,
+/// Bitwise*, GatherND, GatherElements, ScatterElements, Tile, ArgMax/ArgMin,
+/// Flatten) to the default-domain table.
+void addIndexOpConverters(llvm::StringMap<ConvertFn> &table);
+/// Trilu with a k computed at run time, decomposed into range/compare/where
+/// (OnnxIndexOps.cpp); `nc` is the Trilu node.
+LogicalResult buildTriluDynamicK(NodeContext &nc, bool upper);
 
 /// Maps an ONNX TensorProto data type to an MLIR element type (null if
 /// unsupported); `name` receives the ONNX name of the type.

@@ -51,6 +51,7 @@ static const char *onnxTypeName(int32_t t) {
   case 20: return "FLOAT8E5M2FNUZ";
   case 21: return "UINT4";
   case 22: return "INT4";
+  case 23: return "FLOAT4E2M1";
   case 0: return "UNDEFINED";
   }
   return nullptr;
@@ -364,9 +365,13 @@ ElementsAttr Importer::makeElements(RankedTensorType type, ArrayRef<char> bytes,
 static bool isDefaultDomain(StringRef d) { return d.empty() || d == "ai.onnx"; }
 
 LogicalResult Importer::checkOpsetsAndOps(const onnx::ModelProto &model) {
-  if (model.ir_version() < 7 || model.ir_version() > 10) {
+  // IR version 11 (ONNX 1.18) only adds the FLOAT4E2M1 element type, which
+  // is refused where it occurs; the fields IR 10 added (NodeProto.overload,
+  // metadata_props) are unknown to the linked ONNX 1.12 protobuf, which
+  // keeps them as unknown fields.
+  if (model.ir_version() < 7 || model.ir_version() > 11) {
     error() << file << ": ONNX IR version " << model.ir_version()
-            << " is not supported (7 through 10)";
+            << " is not supported (7 through 11)";
     return failure();
   }
   for (const auto &op : model.opset_import()) {
@@ -378,9 +383,12 @@ LogicalResult Importer::checkOpsetsAndOps(const onnx::ModelProto &model) {
     error() << file << ": the model imports no default-domain (ai.onnx) opset";
     return failure();
   }
-  if (it->second < 13 || it->second > 21) {
+  // Opsets 22 and 23 changed no supported op's meaning (they add element
+  // types: bfloat16 for Cos/Sin/Round/Dropout, float4e2m1 for Cast, Reshape,
+  // Shape, Flatten, ...); ops new in 23 are converted where supported.
+  if (it->second < 13 || it->second > 23) {
     error() << file << ": default-domain opset " << it->second
-            << " is not supported (13 through 21)";
+            << " is not supported (13 through 23)";
     return failure();
   }
   if (auto ms = opsets.find("com.microsoft");

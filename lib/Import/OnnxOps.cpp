@@ -1,6 +1,6 @@
 //===- OnnxOps.cpp - ONNX node converters -----------------------*- C++ -*-===//
 //
-// One converter per ONNX operator (default domain, opsets 13-21, with the
+// One converter per ONNX operator (default domain, opsets 13-23, with the
 // per-version differences: axes as attribute or input, Split's num_outputs,
 // LayerNormalization from 17, Gelu from 20, ...) and per com.microsoft
 // operator used by exported/optimized decoders.
@@ -853,6 +853,8 @@ static LogicalResult convertTrilu(NodeContext &nc) {
   if (failed(upper))
     return failure();
   int64_t k = 0;
+  if (nc.input(1) && !nn::getConstantIntValues(nc.input(1)))
+    return buildTriluDynamicK(nc, *upper != 0); // k known only at run time
   if (nc.input(1)) {
     auto v = nc.constantInts(1, "k");
     if (failed(v))
@@ -977,6 +979,10 @@ const llvm::StringMap<ConvertFn> &gptq::onnximport::defaultDomainConverters() {
     t["Trilu"] = convertTrilu;
     t["CumSum"] = convertCumSum;
     t["ScatterND"] = convertScatterND;
+    t["ReduceProd"] = reduce(18, buildReduce<nn::ReduceProdOp>);
+    t["ReduceL2"] = reduce(18, buildReduce<nn::ReduceL2Op>);
+    t["ReduceLogSumExp"] = reduce(18, buildReduce<nn::ReduceLogSumExpOp>);
+    addIndexOpConverters(t);
     return t;
   }();
   return table;

@@ -1,6 +1,6 @@
 //===- OnnxImport.h - ONNX models into the nn dialect ----------*- C++ -*-===//
 //
-// Imports an ONNX ModelProto (IR versions 7-10; default-domain opsets 13-21;
+// Imports an ONNX ModelProto (IR versions 7-11; default-domain opsets 13-23;
 // com.microsoft opset 1) into a module with one func.func (@main by
 // default) in the nn and gptq dialects. Initializers become dense_resource
 // blobs (external data is memory-mapped relative to the model's folder, never
