@@ -336,9 +336,17 @@ int main(int argc, char **argv) {
   for (auto &[name, t] : outputs) {
     llvm::SmallString<256> path(outputDir);
     llvm::sys::path::append(path, fileNameFor(name) + ".npy");
-    if (auto st = rt::writeNpy(std::string(path), t); !st)
+    // .npy has no bfloat16: such outputs are widened (exactly) to float32.
+    rt::Tensor file = t;
+    if (t.dtype() == rt::DType::BF16) {
+      file = rt::Tensor::empty(rt::DType::F32, t.shape());
+      for (int64_t i = 0; i < t.numel(); ++i)
+        file.data<float>()[i] = (float)t.getDouble(i);
+    }
+    if (auto st = rt::writeNpy(std::string(path), file); !st)
       return fail(st.message());
-    llvm::outs() << name << ": " << t.describe() << " -> " << path << "\n";
+    llvm::outs() << name << ": " << t.describe() << " -> " << path
+                 << (file.dtype() != t.dtype() ? " (as float32)" : "") << "\n";
   }
   return 0;
 }
