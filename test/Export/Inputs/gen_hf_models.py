@@ -9,8 +9,9 @@ writes, per architecture, OUT_DIR/<arch>/hf/ (save_pretrained: config.json,
 generation_config.json, model.safetensors, and a small word-level tokenizer:
 tokenizer.json, tokenizer_config.json, special_tokens_map.json),
 OUT_DIR/<arch>/model.onnx (torch.onnx TorchScript export, opset 17,
-input_ids [batch, sequence] -> logits, no cache) and OUT_DIR/<arch>/ids.npy
-(int64 [2, 12] token ids). Weights are seeded random; every norm weight and
+input_ids [batch, 12] -> logits, no cache: transformers' pre-torch-2.6 mask
+code, which traces, fixes the sequence length) and OUT_DIR/<arch>/ids.npy
+(int64 [1, 12] token ids). Weights are seeded random; every norm weight and
 bias is perturbed so that a dropped or misnamed one changes the logits.
 """
 import argparse
@@ -111,7 +112,7 @@ def main():
         forward = model.forward  # export logits only, parameter names unchanged
         model.forward = lambda input_ids: forward(input_ids=input_ids).logits
         ids = torch.from_numpy(np.random.RandomState(7).randint(0, cfg.vocab_size, (2, 12)).astype(np.int64))
-        np.save(os.path.join(d, "ids.npy"), ids.numpy())
+        np.save(os.path.join(d, "ids.npy"), ids[:1].numpy())
         with torch.no_grad():
             torch.onnx.export(
                 model, (ids,), os.path.join(d, "model.onnx"), dynamo=False,
