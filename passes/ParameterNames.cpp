@@ -134,7 +134,8 @@ ParameterNaming::ParameterNaming(func::FuncOp fn) {
       return;
     if (auto q = dyn_cast<quant::MatMulNBitsOp>(op)) {
       auto layer = op->getAttrOfType<StringAttr>("gptq.layer");
-      if (layer && layer.getValue() != nodeLayerName(locationName(op->getLoc())))
+      if (layer &&
+          layer.getValue() != nodeLayerName(locationName(op->getLoc())))
         resolver.addAnchor(scope, layer.getValue());
     }
     for (Value v : op->getOperands()) {
@@ -154,8 +155,8 @@ std::optional<std::string> ParameterNaming::parameter(nn::ConstantOp c) const {
   return n;
 }
 
-std::optional<std::string> ParameterNaming::resolveScope(Operation *op,
-                                                         std::string &why) const {
+std::optional<std::string>
+ParameterNaming::resolveScope(Operation *op, std::string &why) const {
   std::string node = locationName(op->getLoc());
   std::string scope = nodeScope(node);
   if (scope.empty()) {
@@ -208,8 +209,8 @@ std::optional<LinearModule> ParameterNaming::linear(Operation *op,
     if (!own || lastComponent(*own) == lastComponent(module))
       return LinearModule{module, true,
                           transB ? WeightLayout::Linear : WeightLayout::Conv1D};
-    return LinearModule{*own, false, transB ? WeightLayout::Linear
-                                            : WeightLayout::Conv1D};
+    return LinearModule{*own, false,
+                        transB ? WeightLayout::Linear : WeightLayout::Conv1D};
   }
   auto m = resolveScope(op, why);
   if (!m)

@@ -189,14 +189,13 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
       auto m = naming->linear(op, why);
       if (!m) {
         op.emitOpError("layer '")
-            << name << "' cannot be given its Hugging Face module name: "
-            << why;
+            << name
+            << "' cannot be given its Hugging Face module name: " << why;
         return WalkResult::interrupt();
       }
       if (quantizedModules.count(m->module)) {
-        op.emitOpError("layer '")
-            << name << "' is named '" << m->module
-            << "' like another quantized layer";
+        op.emitOpError("layer '") << name << "' is named '" << m->module
+                                  << "' like another quantized layer";
         return WalkResult::interrupt();
       }
       quantizedModules[m->module] = {op.getK(), op.getN()};
@@ -354,8 +353,8 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
       auto m = naming->linear(&op, why);
       if (!m)
         return op.emitError("unquantized linear layer '")
-               << name << "' cannot be given its Hugging Face module name: "
-               << why;
+               << name
+               << "' cannot be given its Hugging Face module name: " << why;
       name = m->module;
       asStored = m->fromParameter;
       if (quantizedModules.count(name) || tensors.count(name + ".weight"))
@@ -432,9 +431,10 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
       for (const std::string &alias : naming->aliases(c))
         if (!tensors.count(alias)) {
           tensors[alias] = entryFrom(*t);
-          warnings.push_back("'" + alias + "' is not in the ONNX graph: its "
-                             "module uses '" + *name +
-                             "' (an exporter merged equal parameters)");
+          warnings.push_back("'" + alias +
+                             "' is not in the ONNX graph: its "
+                             "module uses '" +
+                             *name + "' (an exporter merged equal parameters)");
         }
       return WalkResult::advance();
     });
@@ -467,7 +467,8 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
           tensors.erase(w);
         } else if (!haveOriginal || !ref.parameters.count(w)) {
           untie = true;
-          warnings.push_back("'" + w + "' differs from every embedding: "
+          warnings.push_back("'" + w +
+                             "' differs from every embedding: "
                              "tie_word_embeddings set to false");
         }
       }
@@ -689,19 +690,18 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
       hfConfig["torch_dtype"] = modelDType;
     if (untie)
       hfConfig["tie_word_embeddings"] = false;
-    outputs.push_back(
-        {"config.json",
-         hfConfig.dump(2, ' ', false,
-                       nlohmann::json::error_handler_t::replace) +
-             "\n"});
+    outputs.push_back({"config.json",
+                       hfConfig.dump(2, ' ', false,
+                                     nlohmann::json::error_handler_t::replace) +
+                           "\n"});
     for (const std::string &f : hf::filesToCopy(options.hfConfigDir)) {
       SmallString<256> src(options.hfConfigDir);
       llvm::sys::path::append(src, f);
       auto buf = llvm::MemoryBuffer::getFile(src, /*IsText=*/false,
                                              /*RequiresNullTerminator=*/false);
       if (!buf)
-        return emitError(errLoc) << "cannot read '" << src
-                                 << "': " << buf.getError().message();
+        return emitError(errLoc)
+               << "cannot read '" << src << "': " << buf.getError().message();
       outputs.push_back({f, (*buf)->getBuffer().str()});
       copied.push_back(f);
     }

@@ -1,4 +1,5 @@
-//===- HFCheckpoint.cpp - Hugging Face folder around a checkpoint -*- C++ -*-===//
+//===- HFCheckpoint.cpp - Hugging Face folder around a checkpoint -*- C++
+//-*-===//
 
 #include "HFCheckpoint.h"
 
@@ -140,14 +141,16 @@ bool hf::loadReference(llvm::StringRef dir, Reference &out,
 }
 
 std::vector<std::string> hf::filesToCopy(llvm::StringRef dir) {
-  static const char *skipExt[] = {".safetensors", ".bin", ".pt",   ".pth",
-                                  ".ckpt",        ".h5",  ".msgpack", ".onnx",
-                                  ".onnx_data",   ".data", ".gguf", ".npy",
-                                  ".npz",         ".tflite", ".ot"};
-  static const char *skipName[] = {
-      "config.json", "quantize_config.json", "model.safetensors.index.json",
-      "pytorch_model.bin.index.json", "tf_model.h5.index.json",
-      "flax_model.msgpack.index.json"};
+  static const char *skipExt[] = {
+      ".safetensors", ".bin",     ".pt",   ".pth",       ".ckpt",
+      ".h5",          ".msgpack", ".onnx", ".onnx_data", ".data",
+      ".gguf",        ".npy",     ".npz",  ".tflite",    ".ot"};
+  static const char *skipName[] = {"config.json",
+                                   "quantize_config.json",
+                                   "model.safetensors.index.json",
+                                   "pytorch_model.bin.index.json",
+                                   "tf_model.h5.index.json",
+                                   "flax_model.msgpack.index.json"};
   std::vector<std::string> out;
   std::error_code ec;
   for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;

@@ -1,4 +1,5 @@
-//===- gptq-quantize.cpp - quantize a model and write what ships -*- C++ -*-===//
+//===- gptq-quantize.cpp - quantize a model and write what ships -*- C++
+//-*-===//
 //
 //   gptq-quantize model.onnx --calibration tokens.npy -o out/
 //       [--bits 4] [--group-size 128] [--desc-act] [--sym=false]
@@ -11,7 +12,8 @@
 //
 // Writes out/model.mlirbc, out/model.onnx (+ model.onnx.data), out/gptq/
 // (model.safetensors, quantize_config.json; with --hf-config also
-// config.json and the tokenizer files) and out/report.md, all or nothing. The work is lib/Pipeline/QuantizePipeline.cpp.
+// config.json and the tokenizer files) and out/report.md, all or nothing. The
+// work is lib/Pipeline/QuantizePipeline.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -56,9 +58,10 @@ static cl::opt<std::string> checkpointFormat(
     cl::value_desc("gptq|gptq_v2"), cl::cat(category));
 static cl::opt<std::string> hfConfig(
     "hf-config",
-    cl::desc("The original model's Hugging Face folder (config.json, tokenizer "
-             "files, optionally its safetensors weights): gptq/ becomes a folder "
-             "transformers and GPTQModel load, with the model's parameter names"),
+    cl::desc(
+        "The original model's Hugging Face folder (config.json, tokenizer "
+        "files, optionally its safetensors weights): gptq/ becomes a folder "
+        "transformers and GPTQModel load, with the model's parameter names"),
     cl::value_desc("dir"), cl::cat(category));
 static cl::opt<bool> noMergeLora("no-merge-lora",
                                  cl::desc("Keep LoRA adapter branches (by default they are merged "

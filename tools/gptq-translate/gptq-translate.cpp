@@ -2,8 +2,9 @@
 //
 //   gptq-translate --import-onnx model.onnx -o model.mlir|model.mlirbc
 //       [--input-shape input_ids=1x256] [--no-canonicalize] [--op-stats]
-//   gptq-translate --export-onnx quantized.mlir(bc) -o model.onnx [--external-data=false]
-//   gptq-translate --export-gptq DIR quantized.mlir(bc) [--zeros-v2|--zeros-v1]
+//   gptq-translate --export-onnx quantized.mlir(bc) -o model.onnx
+//   [--external-data=false] gptq-translate --export-gptq DIR quantized.mlir(bc)
+//   [--zeros-v2|--zeros-v1]
 //       [--hf-config HF_DIR] [--force]
 //   gptq-translate --export-dequantized DIR quantized.mlir(bc)
 //   gptq-translate --emit-cuda quantized.mlir(bc) [-o kernels.cu]
@@ -70,9 +71,10 @@ static cl::opt<bool> zerosV1(
     cl::cat(category));
 static cl::opt<std::string> hfConfig(
     "hf-config",
-    cl::desc("--export-gptq: the original model's Hugging Face folder; write a "
-             "folder transformers and GPTQModel load (parameter names from the "
-             "ONNX graph, config.json with quantization_config, tokenizer files)"),
+    cl::desc(
+        "--export-gptq: the original model's Hugging Face folder; write a "
+        "folder transformers and GPTQModel load (parameter names from the "
+        "ONNX graph, config.json with quantization_config, tokenizer files)"),
     cl::value_desc("dir"), cl::cat(category));
 static cl::opt<bool> force("force", cl::desc("Overwrite existing outputs"),
                            cl::cat(category));

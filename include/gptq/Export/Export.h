@@ -78,16 +78,16 @@ struct GPTQCheckpointInfo {
   std::string formatReason;    ///< why v2 was chosen without being asked for
   std::vector<std::string> warnings;    ///< harmless oddities (--hf-config)
   std::vector<std::string> copiedFiles; ///< from the --hf-config folder
-  std::string modelDType;      ///< torch dtype of the unquantized tensors
+  std::string modelDType; ///< torch dtype of the unquantized tensors
 };
 
 /// Writes <dir>/model.safetensors (<layer>.qweight/.qzeros/.scales/.g_idx/
 /// .bias for every gptq.matmul_nbits, <layer>.weight [N, K] for unquantized
 /// linear layers, and the named float parameters of the rest of the model)
 /// and <dir>/quantize_config.json (with hfConfigDir also config.json and
-/// the original folder's tokenizer files, see GPTQCheckpointOptions). Fails (writing nothing) when the layers
-/// disagree on their quantization parameters, or when a zero point is 0 and
-/// v1 zeros are asked for without fallBackToV2.
+/// the original folder's tokenizer files, see GPTQCheckpointOptions). Fails
+/// (writing nothing) when the layers disagree on their quantization parameters,
+/// or when a zero point is 0 and v1 zeros are asked for without fallBackToV2.
 mlir::LogicalResult exportGPTQCheckpoint(mlir::ModuleOp module,
                                          llvm::StringRef dir,
                                          const GPTQCheckpointOptions &options = {},

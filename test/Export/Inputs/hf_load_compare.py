@@ -3,7 +3,7 @@
 or GPTQModel on the CPU and compares its logits with gptq-run's.
 
   hf_load_compare.py CKPT_DIR IDS.npy LOGITS.npy --loader transformers|gptqmodel
-                     [--dtype float32] [--atol 2e-3]
+                     [--dtype float32] [--backend torch] [--atol 2e-3]
 
 IDS.npy: int64 [batch, seq] token ids; LOGITS.npy: gptq-run's logits of
 out/model.mlirbc on the same ids ([batch, seq, vocab]). Prints the loader,
@@ -24,6 +24,9 @@ def main():
     ap.add_argument("logits")
     ap.add_argument("--loader", choices=["transformers", "gptqmodel"], required=True)
     ap.add_argument("--dtype", default="float32")
+    ap.add_argument("--backend", default="torch",
+                    help="GPTQModel kernel (BACKEND name); transformers passes it as GPTQConfig.backend "
+                         "('auto' picks TorchCpuAvx512Linear on x86, fp32 capable, out_features % 32 == 0)")
     ap.add_argument("--atol", type=float, default=2e-3)
     args = ap.parse_args()
 
@@ -33,11 +36,14 @@ def main():
     ref = np.load(args.logits).astype(np.float64)
 
     if args.loader == "transformers":
-        from transformers import AutoModelForCausalLM
-        model = AutoModelForCausalLM.from_pretrained(args.ckpt, dtype=dtype, device_map="cpu")
+        from transformers import AutoModelForCausalLM, GPTQConfig
+        # Loading attributes (the backend) of a passed GPTQConfig override the
+        # checkpoint's; the quantization parameters come from config.json.
+        kw = {"quantization_config": GPTQConfig(bits=4, backend=args.backend)} if args.backend != "auto" else {}
+        model = AutoModelForCausalLM.from_pretrained(args.ckpt, dtype=dtype, device_map="cpu", **kw)
     else:
         from gptqmodel import BACKEND, GPTQModel
-        model = GPTQModel.load(args.ckpt, backend=BACKEND.TORCH, device="cpu", dtype=dtype)
+        model = GPTQModel.load(args.ckpt, backend=BACKEND(args.backend), device="cpu", dtype=dtype)
     model.eval()
     kernels = sorted({type(m).__name__ for m in model.modules() if hasattr(m, "qweight")})
     with torch.no_grad():
