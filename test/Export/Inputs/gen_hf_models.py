@@ -62,7 +62,8 @@ def tokenizer(vocab_size):
     tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     return transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="<unk>", bos_token="<s>", eos_token="</s>")
+        tokenizer_object=tok, unk_token="<unk>", bos_token="<s>", eos_token="</s>",
+        pad_token="<unk>")
 
 
 def trace_friendly_masks():
@@ -97,6 +98,9 @@ def main():
     for arch in args.arch.split(","):
         cfg = configs()[arch]()
         cfg.use_cache = False
+        # A pad token inside the tiny vocabulary (GPTQModel's tokenizer fixer
+        # otherwise picks the architecture's usual pad id, out of range).
+        cfg.pad_token_id = 0
         torch.manual_seed(0)
         # eager attention: SDPA's export adds IsNaN
         model = transformers.AutoModelForCausalLM.from_config(cfg, attn_implementation="eager")
