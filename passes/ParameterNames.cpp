@@ -21,6 +21,16 @@ bool names::isParameterName(StringRef name) {
   return llvm::any_of(name, [](char c) { return llvm::isAlpha(c); });
 }
 
+/// A dot-less name ending in "_<digits>" ("val_3", "_param_constant12",
+/// "onnx__MatMul_5"): how exporters name values, not modules.
+static bool looksExporterMade(StringRef name) {
+  if (name.contains('.'))
+    return false;
+  size_t us = name.rfind('_');
+  return us != StringRef::npos && us + 1 < name.size() &&
+         llvm::all_of(name.drop_front(us + 1), llvm::isDigit);
+}
+
 static SmallVector<StringRef> components(StringRef path) {
   SmallVector<StringRef> parts;
   if (!path.empty())
@@ -112,6 +122,25 @@ std::string names::locationName(Location loc) {
   return "";
 }
 
+std::string names::exporterModule(Location loc) {
+  if (auto n = dyn_cast<NameLoc>(loc)) {
+    StringRef name = n.getName().getValue();
+    if (name.consume_front("torch.module:"))
+      return name.str();
+    return exporterModule(n.getChildLoc());
+  }
+  if (auto f = dyn_cast<FusedLoc>(loc)) {
+    for (Location l : f.getLocations()) {
+      std::string m = exporterModule(l);
+      if (!m.empty())
+        return m;
+    }
+  }
+  if (auto c = dyn_cast<CallSiteLoc>(loc))
+    return exporterModule(c.getCallee());
+  return "";
+}
+
 /// The name gptq-quantize gave a layer from its node (linearLayerName's
 /// fallback): "/layers.0/wq/MatMul" -> "layers.0.wq".
 static std::string nodeLayerName(StringRef nodeName) {
@@ -157,11 +186,17 @@ std::optional<std::string> ParameterNaming::parameter(nn::ConstantOp c) const {
 
 std::optional<std::string>
 ParameterNaming::resolveScope(Operation *op, std::string &why) const {
+  // The dynamo exporter's module metadata is the exact module path.
+  std::string exact = exporterModule(op->getLoc());
+  if (!exact.empty())
+    return exact;
   std::string node = locationName(op->getLoc());
   std::string scope = nodeScope(node);
   if (scope.empty()) {
     why = node.empty() ? "the op has no ONNX node name"
-                       : "node '" + node + "' has no module scope";
+                       : "node '" + node +
+                             "' has no module scope (and no "
+                             "exporter module metadata)";
     return std::nullopt;
   }
   std::string conflict;
@@ -176,8 +211,14 @@ std::optional<LinearModule> ParameterNaming::linear(Operation *op,
   if (isa<quant::MatMulNBitsOp>(op)) {
     auto layer = op->getAttrOfType<StringAttr>("gptq.layer");
     std::string node = locationName(op->getLoc());
+    std::string exact = exporterModule(op->getLoc());
+    if (!exact.empty())
+      return LinearModule{exact, false, WeightLayout::Linear};
+    // gptq.layer is the weight's parameter name less ".weight" when the
+    // weight had one (linearLayerName), else the node's path.
     if (layer && layer.getValue() != nodeLayerName(node) &&
-        isParameterName(layer.getValue().str() + ".weight"))
+        isParameterName(layer.getValue().str() + ".weight") &&
+        !looksExporterMade(layer.getValue()))
       return LinearModule{layer.str(), true, WeightLayout::Linear};
     auto m = resolveScope(op, why);
     if (!m)

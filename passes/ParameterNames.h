@@ -16,7 +16,11 @@
 //    "/decoder/layers.0/...", its parameters "model.decoder.layers.0...."):
 //    every node that uses a named parameter of its own module is an anchor
 //    that teaches the scope -> module rewrite ("decoder" -> "model.decoder"),
-//    which then names the unnamed weights under the same scope.
+//    which then names the unnamed weights under the same scope;
+//  - torch.onnx's dynamo exporter names nodes "node_linear_3" and folds
+//    weight transposes into "val_12" initializers, but records each node's
+//    module path in metadata (pkg.torch.onnx.name_scopes), which the importer
+//    keeps in the node's location and which names the module exactly.
 //
 // Used by the GPTQ checkpoint export (--hf-config) to name tensors as the
 // Hugging Face model class expects, and meant for any pass that must match
@@ -100,6 +104,11 @@ struct LinearModule {
 /// The name of a location: its NameLoc's name (looking through fused and
 /// call-site locations), or "".
 std::string locationName(mlir::Location loc);
+
+/// The PyTorch module the exporter recorded for a node (torch.onnx dynamo's
+/// "pkg.torch.onnx.name_scopes" metadata, kept by the importer as a nested
+/// NameLoc "torch.module:<path>"), or "".
+std::string exporterModule(mlir::Location loc);
 
 /// Names for the parameters of @main: analyses every op that uses a named
 /// parameter constant (anchors), then answers per linear op and constant.

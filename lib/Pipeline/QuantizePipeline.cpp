@@ -447,6 +447,10 @@ int Pipeline::run() {
     llvm::errs() << "gptq-quantize: warning: " << checkpoint.v1Problem
                  << "; wrote the checkpoint with v2 zeros (checkpoint_format "
                     "gptq_v2)\n";
+  if (!checkpoint.formatReason.empty())
+    note("gptq/ is gptq_v2 (" + checkpoint.formatReason +
+         "); transformers 4.x with optimum >= 2 reads v2 as v1: "
+         "--checkpoint-format=gptq writes v1 for it");
   for (const std::string &w : checkpoint.warnings)
     llvm::errs() << "gptq-quantize: warning: gptq/: " << w << "\n";
   // kernels.cu: the CUDA C++ the GPU backend compiles for this model, from a

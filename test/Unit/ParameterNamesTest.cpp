@@ -195,4 +195,32 @@ func.func @main(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
       << why;
 }
 
+// torch.onnx dynamo: "node_linear" nodes, "val_*" weights (transposes
+// folded), the module kept from the node's name_scopes metadata.
+TEST_F(ParameterNamingTest, DynamoModuleMetadata) {
+  auto m = parse(R"mlir(
+func.func @main(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %w = nn.constant dense<1.0> : tensor<4x4xf32> loc("val_116")
+  %y = nn.matmul %x, %w : (tensor<2x4xf32>, tensor<4x4xf32>) -> tensor<2x4xf32> loc("node_linear"("torch.module:model.layers.0.self_attn.q_proj"("m.onnx":3:0)))
+  %n = nn.constant dense<2.0> : tensor<4xf32> loc("model.layers.0.input_layernorm.weight")
+  %z = nn.mul %n, %y : (tensor<4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32> loc("node_mul_2"("torch.module:model.layers.1.input_layernorm"))
+  return %z : tensor<2x4xf32>
+}
+)mlir");
+  ASSERT_TRUE(m);
+  auto fn = cast<func::FuncOp>(m->getBody()->front());
+  ParameterNaming naming(fn);
+  std::string why;
+  auto q = naming.linear(nth<nn::MatMulOp>(*m, 0), why);
+  ASSERT_TRUE(q) << why;
+  EXPECT_EQ(q->module, "model.layers.0.self_attn.q_proj");
+  EXPECT_EQ(exporterModule(nth<nn::MatMulOp>(*m, 0)->getLoc()),
+            "model.layers.0.self_attn.q_proj");
+  EXPECT_EQ(locationName(nth<nn::MatMulOp>(*m, 0)->getLoc()), "node_linear");
+  // A deduplicated norm weight used by layer 1's norm.
+  auto aliases = naming.aliases(nth<nn::ConstantOp>(*m, 1));
+  ASSERT_EQ(aliases.size(), 1u);
+  EXPECT_EQ(aliases[0], "model.layers.1.input_layernorm.weight");
+}
+
 } // namespace
