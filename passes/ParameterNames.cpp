@@ -61,13 +61,14 @@ StringRef names::lastComponent(StringRef path) {
   return dot == StringRef::npos ? path : path.drop_front(dot + 1);
 }
 
-bool ScopeResolver::addAnchor(StringRef scope, StringRef module) {
-  SmallVector<StringRef> s = components(scope), m = components(module);
+/// Where the scope's components sit in the module path, matched from the
+/// right (skipped modules are missing from a scope, never reordered); false
+/// when they do not, or the last components differ.
+static bool embedScope(ArrayRef<StringRef> s, ArrayRef<StringRef> m,
+                       SmallVectorImpl<size_t> &pos) {
   if (s.empty() || m.size() < s.size() || s.back() != m.back())
     return false;
-  // Match the scope's components into the module path from the right
-  // (skipped modules are missing from the scope, never reordered).
-  SmallVector<size_t> pos(s.size());
+  pos.assign(s.size(), 0);
   int64_t j = (int64_t)m.size() - 1;
   for (int64_t i = (int64_t)s.size() - 1; i >= 0; --i) {
     while (j >= 0 && m[j] != s[i])
@@ -76,6 +77,14 @@ bool ScopeResolver::addAnchor(StringRef scope, StringRef module) {
       return false;
     pos[i] = (size_t)j--;
   }
+  return true;
+}
+
+bool ScopeResolver::addAnchor(StringRef scope, StringRef module) {
+  SmallVector<StringRef> s = components(scope), m = components(module);
+  SmallVector<size_t> pos;
+  if (!embedScope(s, m, pos))
+    return false;
   for (size_t i = 0; i < s.size(); ++i) {
     std::string from = llvm::join(ArrayRef(s).take_front(i + 1), ".");
     std::string to = llvm::join(ArrayRef(m).take_front(pos[i] + 1), ".");
@@ -203,7 +212,22 @@ ParameterNaming::resolveScope(Operation *op, std::string &why) const {
   auto m = resolver.resolve(scope, &conflict);
   if (!m)
     why = "node '" + node + "': " + conflict;
+  if (m && !knownModules.empty() && !knownModules.count(*m)) {
+    // No anchor knew this scope: the one known module it embeds into.
+    SmallVector<StringRef> sc = components(scope);
+    SmallVector<size_t> pos;
+    std::vector<std::string> hits;
+    for (const std::string &k : knownModules)
+      if (embedScope(sc, components(k), pos))
+        hits.push_back(k);
+    if (hits.size() == 1)
+      return hits.front();
+  }
   return m;
+}
+
+void ParameterNaming::setKnownModules(std::set<std::string> modules) {
+  knownModules = std::move(modules);
 }
 
 std::optional<LinearModule> ParameterNaming::linear(Operation *op,

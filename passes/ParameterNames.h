@@ -133,7 +133,13 @@ public:
 
   const ScopeResolver &scopes() const { return resolver; }
 
+  /// The modules the framework model has (from its checkpoint's parameter
+  /// names): a scope no anchor rewrites, that is no known module itself,
+  /// becomes the one known module its components embed into.
+  void setKnownModules(std::set<std::string> modules);
+
 private:
+  std::set<std::string> knownModules;
   std::optional<std::string> resolveScope(mlir::Operation *op,
                                           std::string &why) const;
   ScopeResolver resolver;

@@ -136,6 +136,10 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
     if (!hf::loadReference(options.hfConfigDir, ref, error))
       return emitError(errLoc) << error;
     naming.emplace(fn);
+    std::set<std::string> modules;
+    for (auto &[name, info] : ref.parameters)
+      modules.insert(names::parentPath(name));
+    naming->setKnownModules(std::move(modules));
   }
   // HF module name -> [K, N] of the quantized layers.
   std::map<std::string, std::pair<int64_t, int64_t>> quantizedModules;

@@ -177,6 +177,32 @@ TEST_F(ParameterNamingTest, TorchScriptOpt) {
   EXPECT_FALSE(naming.parameter(nth<nn::ConstantOp>(*m, 0)).has_value());
 }
 
+// No named parameter anchors the "decoder" scope; the original checkpoint's
+// module names do.
+TEST_F(ParameterNamingTest, KnownModulesWithoutAnchors) {
+  auto m = parse(R"mlir(
+func.func @main(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %w = nn.constant dense<1.0> : tensor<4x4xf32> loc("onnx::MatMul_7")
+  %y = nn.matmul %x, %w : (tensor<2x4xf32>, tensor<4x4xf32>) -> tensor<2x4xf32> loc("/decoder/layers.0/self_attn/q_proj/MatMul")
+  %h = nn.constant dense<1.0> : tensor<4x4xf32> loc("onnx::MatMul_8")
+  %z = nn.matmul %y, %h : (tensor<2x4xf32>, tensor<4x4xf32>) -> tensor<2x4xf32> loc("/lm_head/MatMul")
+  return %z : tensor<2x4xf32>
+}
+)mlir");
+  ASSERT_TRUE(m);
+  auto fn = cast<func::FuncOp>(m->getBody()->front());
+  ParameterNaming naming(fn);
+  std::string why;
+  EXPECT_EQ(naming.linear(nth<nn::MatMulOp>(*m, 0), why)->module,
+            "decoder.layers.0.self_attn.q_proj");
+  naming.setKnownModules({"model.decoder.layers.0.self_attn.q_proj",
+                          "model.decoder.layers.0.self_attn.k_proj",
+                          "lm_head"});
+  EXPECT_EQ(naming.linear(nth<nn::MatMulOp>(*m, 0), why)->module,
+            "model.decoder.layers.0.self_attn.q_proj");
+  EXPECT_EQ(naming.linear(nth<nn::MatMulOp>(*m, 1), why)->module, "lm_head");
+}
+
 TEST_F(ParameterNamingTest, NoScopeIsAnError) {
   auto m = parse(R"mlir(
 func.func @main(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
