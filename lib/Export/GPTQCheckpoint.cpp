@@ -446,6 +446,67 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
       return failure();
   }
 
+  // --hf-config: a model exported through a wrapper module ("m.model.
+  // layers.0...", "/m/model/layers.0/...") has the wrapper's attribute in
+  // front of every name; the original's names say which leading components
+  // to drop (all names must agree).
+  if (hfMode && !ref.parameters.empty()) {
+    std::set<std::string> known;
+    for (auto &[name, info] : ref.parameters)
+      known.insert(name);
+    auto isKnown = [&](const std::string &name) {
+      return known.count(name) ||
+             (quantizedModules.count(names::parentPath(name)) &&
+              known.count(names::parentPath(name) + ".weight"));
+    };
+    while (!tensors.empty()) {
+      bool anyKnown = false;
+      std::string first;
+      bool common = true;
+      for (auto &[name, e] : tensors) {
+        anyKnown |= isKnown(name);
+        std::string c = name.substr(0, name.find('.'));
+        if (first.empty())
+          first = c;
+        common &= c == first && c.size() < name.size();
+      }
+      if (anyKnown || !common)
+        break;
+      std::string prefix = first + ".";
+      std::map<std::string, Entry> stripped;
+      bool allKnown = true;
+      std::map<std::string, std::pair<int64_t, int64_t>> strippedModules;
+      for (auto &[m, kn] : quantizedModules) {
+        if (!StringRef(m).starts_with(prefix))
+          allKnown = false;
+        strippedModules[m.substr(prefix.size())] = kn;
+      }
+      for (auto &[name, e] : tensors)
+        stripped[name.substr(prefix.size())] = std::move(e);
+      std::swap(quantizedModules, strippedModules);
+      size_t knownCount = 0;
+      for (auto &[name, e] : stripped)
+        knownCount += isKnown(name);
+      std::swap(quantizedModules, strippedModules);
+      if (!allKnown || knownCount == 0) {
+        // Not a wrapper prefix: put the entries back.
+        for (auto &[name, e] : stripped)
+          tensors[prefix + name] = std::move(e);
+        break;
+      }
+      tensors = std::move(stripped);
+      quantizedModules = std::move(strippedModules);
+      std::set<std::string> weights;
+      for (const std::string &w : linearWeights)
+        weights.insert(StringRef(w).starts_with(prefix)
+                           ? w.substr(prefix.size())
+                           : w);
+      linearWeights = std::move(weights);
+      warnings.push_back("every name began with '" + prefix +
+                         "' (the export's wrapper module); dropped");
+    }
+  }
+
   // --hf-config: a tied LM head, the model's dtype, the original names.
   bool untie = false, lmHeadQuantized = false;
   std::string modelDType;

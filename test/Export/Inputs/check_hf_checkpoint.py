@@ -94,8 +94,18 @@ def main():
     v1 = qcfg["checkpoint_format"] == "gptq"
     npy = {f[:-4]: os.path.join(args.weights, f) for f in os.listdir(args.weights) if f.endswith(".npy")}
 
+    def trailing(a, b):
+        a, b = a.split("."), b.split(".")
+        t = 0
+        while t < min(len(a), len(b)) and a[-1 - t] == b[-1 - t]:
+            t += 1
+        return t
+
     def dequantized_of(module):
-        hits = [n for n in npy if module == n or module.endswith("." + n)]
+        # gptq.layer names may lack a prefix the HF name has (node scopes that
+        # skip a module) or carry one it has not (a wrapper module).
+        hits = [n for n in npy if trailing(module, n) in (len(module.split(".")), len(n.split(".")))
+                or trailing(module, n) >= 3]
         if len(hits) != 1:
             fail("no unique --export-dequantized weight for %s (%s)" % (module, hits))
         return np.load(npy[hits[0]])
