@@ -1,6 +1,7 @@
 //===- QuantizeUtils.cpp - shared by gptq-quantize and gptq-rtn -*- C++ -*-===//
 
 #include "passes/QuantizeUtils.h"
+#include "passes/ParameterNames.h"
 
 #include "gptq/Exec/PlanBuilder.h"
 
@@ -27,6 +28,11 @@ using namespace gptq::quantize;
 /// name ("/layers.0/wq/MatMul" -> "layers.0.wq").
 std::string quantize::linearLayerName(Operation *op, nn::ConstantOp weight,
                                      size_t index) {
+  // torch.onnx dynamo exports record the module ("node_linear" with weight
+  // "val_3" would name nothing).
+  std::string module = names::exporterModule(op->getLoc());
+  if (!module.empty())
+    return module;
   if (auto n = dyn_cast<NameLoc>(weight.getLoc())) {
     StringRef w = n.getName().getValue();
     if (!w.empty() && !w.contains("::") && !w.starts_with("/") &&

@@ -364,6 +364,44 @@ ElementsAttr Importer::makeElements(RankedTensorType type, ArrayRef<char> bytes,
 
 static bool isDefaultDomain(StringRef d) { return d.empty() || d == "ai.onnx"; }
 
+/// The values of a node's "pkg.torch.onnx.name_scopes" metadata entries.
+/// NodeProto.metadata_props (field 9, IR version 10) is newer than the ONNX
+/// headers we build with, so it is read from the unknown fields.
+static std::vector<std::string> nodeNameScopes(const onnx::NodeProto &node) {
+  std::vector<std::string> out;
+  const auto &unknown = node.GetReflection()->GetUnknownFields(node);
+  for (int i = 0; i < unknown.field_count(); ++i) {
+    const auto &f = unknown.field(i);
+    if (f.number() != 9 ||
+        f.type() != google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED)
+      continue;
+    onnx::StringStringEntryProto entry;
+    if (entry.ParseFromString(f.length_delimited()) &&
+        entry.key() == "pkg.torch.onnx.name_scopes")
+      out.push_back(entry.value());
+  }
+  return out;
+}
+
+/// The PyTorch module of a node from the dynamo exporter's
+/// "pkg.torch.onnx.name_scopes" metadata, a Python list of module paths from
+/// the root to the op ("['', 'model', 'model.layers.0', ...,
+/// 'model.layers.0.self_attn.q_proj', 'linear']"): its next-to-last entry.
+static std::string torchModuleOfNameScopes(StringRef list) {
+  list = list.trim();
+  if (!list.consume_front("[") || !list.consume_back("]"))
+    return "";
+  SmallVector<StringRef> items;
+  list.split(items, ',');
+  if (items.size() < 2)
+    return "";
+  StringRef m = items[items.size() - 2].trim();
+  if (m.size() < 2 || (m.front() != '\'' && m.front() != '"') ||
+      m.back() != m.front())
+    return "";
+  return m.drop_front().drop_back().str();
+}
+
 LogicalResult Importer::checkOpsetsAndOps(const onnx::ModelProto &model) {
   // IR version 11 (ONNX 1.18) only adds the FLOAT4E2M1 element type, which
   // is refused where it occurs; the fields IR 10 added (NodeProto.overload,
@@ -592,6 +630,16 @@ OwningOpRef<ModuleOp> Importer::importModel(onnx::ModelProto &model) {
                                : node.name();
     Location loc = NameLoc::get(b.getStringAttr(nodeName),
                                 FileLineColLoc::get(ctx, file, index + 1, 0));
+    // torch.onnx's dynamo exporter names nodes "node_linear_3" and records
+    // the PyTorch module in metadata; keep it for passes/ParameterNames.h.
+    for (const std::string &scopes : nodeNameScopes(node)) {
+      std::string module = torchModuleOfNameScopes(scopes);
+      if (!module.empty())
+        loc = NameLoc::get(
+            b.getStringAttr(nodeName),
+            NameLoc::get(b.getStringAttr("torch.module:" + module),
+                         FileLineColLoc::get(ctx, file, index + 1, 0)));
+    }
     NodeContext nc(*this, node,
                    domain.empty() ? StringRef("ai.onnx") : StringRef(domain),
                    opsets[domain], loc);

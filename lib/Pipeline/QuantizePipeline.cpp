@@ -238,6 +238,17 @@ bool Pipeline::checkOptions() {
     }
     overrides = given.take();
   }
+  if (o.zerosV1 && o.zerosV2) {
+    err() << "--checkpoint-format=gptq and --zeros-v2 contradict each other\n";
+    return false;
+  }
+  if (!o.hfConfig.empty()) {
+    std::string error;
+    if (!checkHFConfigDir(o.hfConfig, error)) {
+      err() << error << "\n";
+      return false;
+    }
+  }
   if (o.compareRtn && o.evalTokens.empty()) {
     err() << "--compare-rtn needs --eval tokens.npy\n";
     return false;
@@ -484,14 +495,22 @@ int Pipeline::run() {
   }
   GPTQCheckpointOptions co;
   co.zerosV2 = o.zerosV2;
-  co.fallBackToV2 = true;
+  co.zerosV1 = o.zerosV1;
+  co.fallBackToV2 = !o.zerosV1;
+  co.hfConfigDir = o.hfConfig;
   if (failed(exportGPTQCheckpoint(*module, out->path("gptq"), co, &checkpoint)))
     return 1;
   out->add("gptq");
-  if (!o.zerosV2 && checkpoint.zerosV2)
+  if (!o.zerosV2 && checkpoint.zerosV2 && checkpoint.formatReason.empty())
     llvm::errs() << "gptq-quantize: warning: " << checkpoint.v1Problem
                  << "; wrote the checkpoint with v2 zeros (checkpoint_format "
                     "gptq_v2)\n";
+  if (!checkpoint.formatReason.empty())
+    note("gptq/ is gptq_v2 (" + checkpoint.formatReason +
+         "); transformers 4.x with optimum >= 2 reads v2 as v1: "
+         "--checkpoint-format=gptq writes v1 for it");
+  for (const std::string &w : checkpoint.warnings)
+    llvm::errs() << "gptq-quantize: warning: gptq/: " << w << "\n";
   // kernels.cu: the CUDA C++ the GPU backend compiles for this model, from a
   // copy lowered with gptq-repack, gptq-fuse-epilogue and gptq-lower-to-cuda.
   // A configuration the kernels do not cover is a warning, not a failure:
@@ -599,8 +618,22 @@ std::string Pipeline::report() const {
   os << "| checkpoint | `gptq/` (" << checkpoint.tensors << " tensors, "
      << (checkpoint.zerosV2 ? "gptq_v2" : "gptq (v1)") << " zeros)";
   if (!o.zerosV2 && checkpoint.zerosV2)
-    os << "; v2 because " << checkpoint.v1Problem;
+    os << "; v2 because "
+       << (checkpoint.formatReason.empty() ? checkpoint.v1Problem
+                                           : checkpoint.formatReason);
   os << " |\n";
+  if (!o.hfConfig.empty()) {
+    os << "| Hugging Face folder | `gptq/config.json` from `" << o.hfConfig
+       << "` with quantization_config, dtype " << checkpoint.modelDType
+       << "; copied:";
+    for (const std::string &f : checkpoint.copiedFiles)
+      os << " `" << f << "`";
+    if (checkpoint.copiedFiles.empty())
+      os << " nothing";
+    os << " |\n";
+    for (const std::string &w : checkpoint.warnings)
+      os << "| checkpoint warning | " << w << " |\n";
+  }
   os << "| ONNX | "
      << (o.onnx ? "`model.onnx` (MatMulNBits, weights in `model.onnx.data`)"
                 : "not written (--no-onnx)")

@@ -1,17 +1,20 @@
-//===- gptq-quantize.cpp - quantize a model and write what ships -*- C++ -*-===//
+//===- gptq-quantize.cpp - quantize a model and write what ships -*- C++
+//-*-===//
 //
 //   gptq-quantize model.onnx --calibration tokens.npy -o out/
 //       [--bits 4] [--group-size 128] [--desc-act] [--sym=false]
 //       [--nsamples 128] [--seqlen N] [--damp-percent 0.01] [--static-groups]
 //       [--true-sequential=false] [--mse] [--rtn] [--include GLOB]...
 //       [--exclude GLOB]... [--eval tokens.npy [--eval-max-windows N]
-//       [--compare-rtn]] [--no-onnx] [--no-kernels] [--zeros-v2] [--force]
+//       [--compare-rtn]] [--no-onnx] [--no-kernels] [--zeros-v2]
+//       [--checkpoint-format gptq|gptq_v2] [--hf-config DIR] [--force]
 //       [--progress auto|bar|lines|none] [--input NAME=file.npy]...
 //       [--half-compute f32|f32-per-use|native]
 //
 // Writes out/model.mlirbc, out/model.onnx (+ model.onnx.data), out/gptq/
-// (model.safetensors, quantize_config.json) and out/report.md, all or
-// nothing. The work is lib/Pipeline/QuantizePipeline.cpp.
+// (model.safetensors, quantize_config.json; with --hf-config also
+// config.json and the tokenizer files) and out/report.md, all or nothing. The
+// work is lib/Pipeline/QuantizePipeline.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,6 +50,20 @@ static cl::opt<bool> zerosV2("zeros-v2",
                              cl::desc("Checkpoint zero points as v2 (checkpoint_format gptq_v2); "
                                       "v1 (zero - 1) by default, v2 where v1 cannot hold them"),
                              cl::cat(category));
+static cl::opt<std::string> checkpointFormat(
+    "checkpoint-format",
+    cl::desc("gptq/ zero points: gptq (v1, zero - 1) or gptq_v2; default: v1, "
+             "v2 where v1 cannot hold them and, with --hf-config, for "
+             "asymmetric quantization (GPTQModel loads other producers' "
+             "asymmetric checkpoints only as v2)"),
+    cl::value_desc("gptq|gptq_v2"), cl::cat(category));
+static cl::opt<std::string> hfConfig(
+    "hf-config",
+    cl::desc(
+        "The original model's Hugging Face folder (config.json, tokenizer "
+        "files, optionally its safetensors weights): gptq/ becomes a folder "
+        "transformers and GPTQModel load, with the model's parameter names"),
+    cl::value_desc("dir"), cl::cat(category));
 static cl::opt<bool> noMergeLora("no-merge-lora",
                                  cl::desc("Keep LoRA adapter branches (by default they are merged "
                                           "into their base weights before quantization)"),
@@ -170,6 +187,17 @@ int main(int argc, char **argv) {
   o.onnx = !noOnnx;
   o.kernels = !noKernels;
   o.zerosV2 = zerosV2;
+  if (checkpointFormat == "gptq_v2") {
+    o.zerosV2 = true;
+  } else if (checkpointFormat == "gptq") {
+    o.zerosV1 = true;
+  } else if (!checkpointFormat.empty()) {
+    llvm::errs() << "gptq-quantize: error: --checkpoint-format must be gptq or "
+                    "gptq_v2, not '"
+                 << checkpointFormat << "'\n";
+    return 1;
+  }
+  o.hfConfig = hfConfig;
   o.force = force;
   o.progress = quiet ? Options::Progress::None : progress.getValue();
   return gptq::runQuantizePipeline(context, o);

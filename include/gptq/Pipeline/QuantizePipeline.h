@@ -60,6 +60,10 @@ struct QuantizePipelineOptions {
   bool onnx = true;     ///< write model.onnx
   bool kernels = true;  ///< write kernels.cu (the CUDA lowering's source)
   bool zerosV2 = false; ///< checkpoint_format gptq_v2
+  bool zerosV1 = false; ///< checkpoint_format gptq, never v2
+  /// The original model's Hugging Face folder: gptq/ becomes a folder that
+  /// transformers and GPTQModel load (GPTQCheckpointOptions::hfConfigDir).
+  std::string hfConfig;
   bool force = false;   ///< replace existing outputs
 
   enum class Progress { Auto, Bar, Lines, None };
