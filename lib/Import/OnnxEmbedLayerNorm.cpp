@@ -46,10 +46,14 @@ RankedTensorType tensorType(Value v) {
 /// Input `i` named `what` must be an int32 tensor of rank 2.
 LogicalResult checkIds(NodeContext &nc, Value v, int i, StringRef what) {
   auto t = tensorType(v);
-  if (!t.getElementType().isInteger(32) || t.getRank() != 2)
+  if (!t.getElementType().isInteger(32) || t.getRank() != 2) {
+    std::string got;
+    llvm::raw_string_ostream os(got);
+    os << t;
     return nc.fail("input " + Twine(i) + " (" + what +
-                   ") must be a 2-D int32 tensor, got " +
-                   Twine(t.getRank()) + "-D");
+                   ") must be a 2-D int32 tensor (onnxruntime's T1), got " +
+                   got);
+  }
   return success();
 }
 

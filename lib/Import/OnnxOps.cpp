@@ -303,7 +303,9 @@ static LogicalResult convertDropout(NodeContext &nc) {
   // Before opset 12 the ratio is an attribute and there is no training mode
   // (Dropout 7/10: inference is the identity); from 12 ratio and
   // training_mode are inputs.
-  if (failed(nc.expectInputs(1, nc.opset < 12 ? 1 : 3)))
+  if (nc.opset < 12 && nc.numInputs() > 1)
+    return nc.fail("ratio is an attribute before opset 12, not an input");
+  if (failed(nc.expectInputs(1, 3)))
     return failure();
   if (Value training = nc.input(2)) {
     auto v = nc.constantInts(2, "training_mode");
@@ -376,6 +378,8 @@ static LogicalResult convertClip(NodeContext &nc) {
     // Clip 6: float attributes min/max, by default the lowest and the
     // largest finite value of the element type (so that, as in
     // onnxruntime, an infinity becomes the largest finite value).
+    if (nc.numInputs() > 1)
+      return nc.fail("min and max are attributes before opset 11, not inputs");
     if (failed(nc.expectInputs(1, 1)))
       return failure();
     auto elem = dyn_cast<FloatType>(tensorType(nc.input(0)).getElementType());
@@ -386,12 +390,12 @@ static LogicalResult convertClip(NodeContext &nc) {
     big.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
                 &losesInfo);
     double largest = big.convertToDouble();
-    auto lo = nc.floatAttr("min", std::nullopt);
-    auto hi = nc.floatAttr("max", std::nullopt);
-    double minV = nc.attr("min") ? (succeeded(lo) ? (double)*lo : 0) : -largest;
-    double maxV = nc.attr("max") ? (succeeded(hi) ? (double)*hi : 0) : largest;
-    if ((nc.attr("min") && failed(lo)) || (nc.attr("max") && failed(hi)))
+    auto lo = nc.floatAttr("min", (float)-largest);
+    auto hi = nc.floatAttr("max", (float)largest);
+    if (failed(lo) || failed(hi))
       return failure();
+    double minV = nc.attr("min") ? (double)*lo : -largest;
+    double maxV = nc.attr("max") ? (double)*hi : largest;
     if (minV > maxV)
       return nc.fail("min " + Twine(std::to_string(minV)) +
                      " is greater than max " + std::to_string(maxV));
@@ -566,6 +570,9 @@ static LogicalResult convertConcat(NodeContext &nc) {
 /// Slice 1 (opsets 1-9): starts, ends and the optional axes are attributes;
 /// there are no steps.
 static LogicalResult convertSliceV1(NodeContext &nc) {
+  if (nc.numInputs() > 1)
+    return nc.fail("starts, ends and axes are attributes before opset 10, not "
+                   "inputs");
   if (failed(nc.expectInputs(1, 1)))
     return failure();
   auto starts = nc.intsAttr("starts");
@@ -631,7 +638,9 @@ static LogicalResult convertSlice(NodeContext &nc) {
 
 static LogicalResult convertSplit(NodeContext &nc) {
   // `split` is an attribute before opset 13 and an input from 13.
-  if (failed(nc.expectInputs(1, nc.opset < 13 ? 1 : 2)))
+  if (nc.opset < 13 && nc.numInputs() > 1)
+    return nc.fail("split is an attribute before opset 13, not an input");
+  if (failed(nc.expectInputs(1, 2)))
     return failure();
   auto axis = nc.intAttr("axis", 0);
   if (failed(axis))
