@@ -3,9 +3,11 @@
 //
 // IsNaN, IsInf, Sign, Round, Mod, BitwiseAnd/Or/Xor/Not, GatherND,
 // GatherElements, ScatterElements, Tile, ArgMax, ArgMin and Flatten (default
-// domain, opsets 13-23; none of them changed meaning in that range except
+// domain, opsets 7-23; none of them changed meaning in that range except
 // ScatterElements' reduction: none before 16, add/mul from 16, max/min from
-// 18; the Bitwise ops exist from 18).
+// 18; the Bitwise ops exist from 18; older versions only accept fewer types
+// or no negative axes), and Softmax before opset 13 (coerced to 2-D, through
+// Flatten's reshape).
 //
 //===----------------------------------------------------------------------===//
 

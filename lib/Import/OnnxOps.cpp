@@ -1,8 +1,10 @@
 //===- OnnxOps.cpp - ONNX node converters -----------------------*- C++ -*-===//
 //
-// One converter per ONNX operator (default domain, opsets 13-23, with the
-// per-version differences: axes as attribute or input, Split's num_outputs,
-// LayerNormalization from 17, Gelu from 20, ...) and per com.microsoft
+// One converter per ONNX operator (default domain, opsets 7-23, with the
+// per-version differences: axes as attribute or input, Split's split and
+// num_outputs, Softmax coerced to 2-D before 13, Clip/Slice attributes
+// before 11/10, ...; which operator exists at which opset is checked before
+// conversion, OnnxOpsets.cpp) and per com.microsoft
 // operator used by exported/optimized decoders.
 //
 //===----------------------------------------------------------------------===//
