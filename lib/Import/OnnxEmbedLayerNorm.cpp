@@ -107,8 +107,9 @@ LogicalResult convertEmbedLayerNorm(NodeContext &nc) {
       (segEmb &&
        failed(checkTable(nc, segEmb, 4, "segment_embedding", elem, hidden))))
     return failure();
-  for (auto [i, v, what] : {std::tuple<int, Value, const char *>{5, gamma, "gamma"},
-                            {6, beta, "beta"}}) {
+  for (auto [i, v, what] :
+       {std::tuple<int, Value, const char *>{5, gamma, "gamma"},
+        {6, beta, "beta"}}) {
     auto t = tensorType(v);
     if (t.getRank() != 1 || t.getElementType() != elem ||
         (!ShapedType::isDynamic(hidden) && !t.isDynamicDim(0) &&
@@ -162,8 +163,8 @@ LogicalResult convertEmbedLayerNorm(NodeContext &nc) {
         return failure();
       seqLen = *s;
     }
-    posRows = nc.build1<nn::SliceOp>({pos, nc.constI64({0}), seqLen,
-                                      nc.constI64({0}), nc.constI64({1})});
+    posRows = nc.build1<nn::SliceOp>(
+        {pos, nc.constI64({0}), seqLen, nc.constI64({0}), nc.constI64({1})});
   }
   if (failed(posRows))
     return failure();
@@ -201,8 +202,8 @@ LogicalResult convertEmbedLayerNorm(NodeContext &nc) {
     auto isOne = nc.build1<nn::EqualOp>({mask, one});
     if (failed(isOne))
       return failure();
-    auto asInt = nc.build1<nn::CastOp>({*isOne},
-                                       {named(nc, "to", TypeAttr::get(i32))});
+    auto asInt =
+        nc.build1<nn::CastOp>({*isOne}, {named(nc, "to", TypeAttr::get(i32))});
     if (failed(asInt))
       return failure();
     maskIndex = nc.build1<nn::ReduceSumOp>(

@@ -583,7 +583,8 @@ static LogicalResult convertSliceV1(NodeContext &nc) {
   if (failed(starts) || failed(ends) || failed(axes))
     return failure();
   if (!*starts || !*ends)
-    return nc.fail("attributes 'starts' and 'ends' are required before opset 10");
+    return nc.fail(
+        "attributes 'starts' and 'ends' are required before opset 10");
   size_t n = (*starts)->size();
   if ((*ends)->size() != n || (*axes && (*axes)->size() != n))
     return nc.fail("starts, ends and axes must have the same length");

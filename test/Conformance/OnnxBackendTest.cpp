@@ -216,11 +216,10 @@ static Result runTest(const std::string &dir, Adaptations &adapt) {
     if ((op.domain().empty() || op.domain() == "ai.onnx") &&
         (op.version() < gptq::kMinDefaultOpset ||
          op.version() > gptq::kMaxDefaultOpset))
-      return {Outcome::Skip, "opset " + std::to_string(op.version()) + " (" +
-                                 std::to_string(gptq::kMinDefaultOpset) +
-                                 " through " +
-                                 std::to_string(gptq::kMaxDefaultOpset) +
-                                 " are supported)"};
+      return {Outcome::Skip,
+              "opset " + std::to_string(op.version()) + " (" +
+                  std::to_string(gptq::kMinDefaultOpset) + " through " +
+                  std::to_string(gptq::kMaxDefaultOpset) + " are supported)"};
   for (const auto &node : model.graph().node())
     if (!gptq::isSupportedOnnxOp(node.domain(), node.op_type()))
       return {Outcome::Skip, "unsupported op " + node.op_type()};

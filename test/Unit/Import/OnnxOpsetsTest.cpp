@@ -26,7 +26,8 @@ bool isOnnxOperator(const std::string &op) {
 }
 
 int64_t registryMaxOpset() {
-  const auto &map = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
+  const auto &map =
+      onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
   auto it = map.find(onnx::ONNX_DOMAIN);
   return it == map.end() ? 0 : it->second.second;
 }
@@ -42,7 +43,8 @@ TEST(OnnxOpsets, EveryConvertedOperatorHasAHistory) {
     const gptq::OnnxOpVersions *v = gptq::onnxOpVersions(op);
     ASSERT_NE(v, nullptr) << op << " has no version history";
     ASSERT_FALSE(v->sinceVersions.empty()) << op;
-    EXPECT_TRUE(std::is_sorted(v->sinceVersions.begin(), v->sinceVersions.end()))
+    EXPECT_TRUE(
+        std::is_sorted(v->sinceVersions.begin(), v->sinceVersions.end()))
         << op;
     EXPECT_NE(std::find(v->sinceVersions.begin(), v->sinceVersions.end(),
                         v->oldestConverted),
@@ -66,8 +68,7 @@ TEST(OnnxOpsets, HistoriesMatchTheSchemaRegistry) {
       // Operators newer than the registry (Gelu, the Bitwise ops) are
       // absent from it at every opset it knows.
       int64_t expected = schema ? schema->SinceVersion() : 0;
-      EXPECT_EQ(v->schemaAt(opset), expected)
-          << op << " at opset " << opset;
+      EXPECT_EQ(v->schemaAt(opset), expected) << op << " at opset " << opset;
       ++checked;
     }
   }
