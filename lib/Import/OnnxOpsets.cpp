@@ -139,6 +139,10 @@ static const llvm::StringMap<OnnxOpVersions> &versionTable() {
         {"Unsqueeze", {1, 11, 13, 21, 23}, 1},
         {"Where", {9, 16}, 9},
         {"Xor", {1, 7}, 7},
+        // Opset-23 operators converted by OnnxAttentionOps.cpp (branch attn).
+        {"Attention", {23}, 23},
+        {"RMSNormalization", {23}, 23},
+        {"RotaryEmbedding", {23}, 23},
     };
     llvm::StringMap<OnnxOpVersions> t;
     for (const Entry &e : entries)

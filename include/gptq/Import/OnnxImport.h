@@ -56,7 +56,8 @@ struct OnnxOpVersions {
 };
 
 /// The history of default-domain `opType`; null for operators that are not
-/// ONNX's (onnxruntime's SimplifiedLayerNormalization) or not converted.
+/// ONNX's (onnxruntime's SimplifiedLayerNormalization) or not in the table
+/// (every converted ONNX operator is: test/Unit/Import checks it).
 const OnnxOpVersions *onnxOpVersions(llvm::StringRef opType);
 
 /// Every default-domain operator type the importer converts.
