@@ -120,8 +120,11 @@ LogicalResult buildTriluDynamicK(NodeContext &nc, bool upper);
 /// OnnxIndexOps.cpp); `axis` in [-rank, rank], errors name the node.
 FailureOr<Value> buildFlatten2D(NodeContext &nc, Value x, int64_t axis);
 /// Softmax of opsets 1-12 (input coerced to 2-D at `axis`, default 1) for
-/// the Softmax node `nc` (OnnxIndexOps.cpp).
+/// the Softmax node `nc` (OnnxSoftmaxOps.cpp).
 LogicalResult buildCoercedSoftmax(NodeContext &nc);
+/// Adds LogSoftmax and Hardmax, each version's semantics
+/// (OnnxSoftmaxOps.cpp), to the default-domain table.
+void addSoftmaxFamilyConverters(llvm::StringMap<ConvertFn> &table);
 /// Adds the com.microsoft EmbedLayerNormalization converter
 /// (OnnxEmbedLayerNorm.cpp).
 void addEmbedLayerNormConverters(llvm::StringMap<ConvertFn> &table);

@@ -6,8 +6,8 @@
 // domain, opsets 7-23; none of them changed meaning in that range except
 // ScatterElements' reduction: none before 16, add/mul from 16, max/min from
 // 18; the Bitwise ops exist from 18; older versions only accept fewer types
-// or no negative axes), and Softmax before opset 13 (coerced to 2-D, through
-// Flatten's reshape).
+// or no negative axes). Flatten's reshape is also the 2-D coercion of the
+// softmax family before opset 13 (OnnxSoftmaxOps.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -220,55 +220,6 @@ FailureOr<Value> gptq::onnximport::buildFlatten2D(NodeContext &nc, Value x,
     return failure();
   return nc.build1<nn::ReshapeOp>(
       {x, *shape}, {named(nc, "allowzero", b.getBoolAttr(true))});
-}
-
-/// Softmax before opset 13: the input coerced to 2-D at `axis` (default 1),
-/// softmax over the second dimension, the result in the input's shape, i.e.
-/// normalized jointly over dims[axis:]. Over the last dimension alone this
-/// is the opset-13 softmax; otherwise flatten, softmax, reshape back (to the
-/// input's shape, a constant when static).
-LogicalResult gptq::onnximport::buildCoercedSoftmax(NodeContext &nc) {
-  auto axisAttr = nc.intAttr("axis", 1);
-  if (failed(axisAttr))
-    return failure();
-  Value x = nc.input(0);
-  auto type = tensorType(x);
-  int64_t r = type.getRank(), axis = *axisAttr;
-  if (axis < -r || axis >= std::max<int64_t>(r, 1))
-    return nc.fail("axis " + Twine(axis) + " is out of range [" + Twine(-r) +
-                   ", " + Twine(r - 1) + "] for rank " + Twine(r));
-  if (axis < 0)
-    axis += r;
-  OpBuilder &b = nc.builder();
-  auto axisNamed = named(nc, "axis", b.getI64IntegerAttr(-1));
-  if (axis == r - 1 || r == 0) {
-    auto y = nc.build1<nn::SoftmaxOp>({x}, {axisNamed});
-    if (failed(y))
-      return failure();
-    nc.setOutput(0, *y);
-    return success();
-  }
-  auto flat = buildFlatten2D(nc, x, axis);
-  if (failed(flat))
-    return failure();
-  auto y = nc.build1<nn::SoftmaxOp>({*flat}, {axisNamed});
-  if (failed(y))
-    return failure();
-  Value shape;
-  if (type.hasStaticShape()) {
-    shape = nc.constI64(type.getShape());
-  } else {
-    auto s = nc.build1<nn::ShapeOp>({x});
-    if (failed(s))
-      return failure();
-    shape = *s;
-  }
-  auto out = nc.build1<nn::ReshapeOp>(
-      {*y, shape}, {named(nc, "allowzero", b.getBoolAttr(true))});
-  if (failed(out))
-    return failure();
-  nc.setOutput(0, *out);
-  return success();
 }
 
 /// Trilu whose k is computed at run time (transformers 4.40's sliding-window

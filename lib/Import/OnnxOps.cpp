@@ -1076,6 +1076,7 @@ const llvm::StringMap<ConvertFn> &gptq::onnximport::defaultDomainConverters() {
     t["ReduceL2"] = reduce(18, buildReduce<nn::ReduceL2Op>);
     t["ReduceLogSumExp"] = reduce(18, buildReduce<nn::ReduceLogSumExpOp>);
     addIndexOpConverters(t);
+    addSoftmaxFamilyConverters(t);
     return t;
   }();
   return table;

@@ -12,8 +12,8 @@
 // converters (OnnxOps.cpp, OnnxIndexOps.cpp) take it:
 //  - axes/split as attributes: Squeeze, Unsqueeze, ReduceSum (< 13), the
 //    other reductions (< 18), Split's `split` (< 13); inputs from then on.
-//  - Softmax < 13 coerces the input to 2-D at `axis` (default 1) and
-//    normalizes over everything from `axis` on.
+//  - Softmax/LogSoftmax/Hardmax < 13 coerce the input to 2-D at `axis`
+//    (default 1) and normalize over everything from `axis` on.
 //  - Clip 6 (opsets 6-10): bounds as float attributes min/max; inputs from 11.
 //  - Slice 1 (opsets 1-9): starts/ends/axes as attributes, no steps.
 //  - Dropout 7/10 (opsets 7-11): `ratio` attribute, no training_mode input;
@@ -91,6 +91,7 @@ static const llvm::StringMap<OnnxOpVersions> &versionTable() {
         {"Gemm", {1, 6, 7, 9, 11, 13}, 7},
         {"Greater", {1, 7, 9, 13}, 7},
         {"GreaterOrEqual", {12, 16}, 12},
+        {"Hardmax", {1, 11, 13}, 1},
         {"Identity", {1, 13, 14, 16, 19, 21, 23}, 1},
         {"IsInf", {10, 20}, 10},
         {"IsNaN", {9, 13, 20}, 9},
@@ -98,6 +99,7 @@ static const llvm::StringMap<OnnxOpVersions> &versionTable() {
         {"Less", {1, 7, 9, 13}, 7},
         {"LessOrEqual", {12, 16}, 12},
         {"Log", {1, 6, 13}, 6},
+        {"LogSoftmax", {1, 11, 13}, 1},
         {"MatMul", {1, 9, 13}, 1},
         {"Max", {1, 6, 8, 12, 13}, 6},
         {"Min", {1, 6, 8, 12, 13}, 6},
