@@ -406,10 +406,16 @@ LogicalResult Importer::checkOpsetsAndOps(const onnx::ModelProto &model) {
   // IR version 11 (ONNX 1.18) only adds the FLOAT4E2M1 element type, which
   // is refused where it occurs; the fields IR 10 added (NodeProto.overload,
   // metadata_props) are unknown to the linked ONNX 1.12 protobuf, which
-  // keeps them as unknown fields.
-  if (model.ir_version() < 7 || model.ir_version() > 11) {
+  // keeps them as unknown fields. IR 3 introduced opset_import; IR 3 requires
+  // every initializer to be listed among the graph inputs too (such inputs
+  // are constants here, as in onnxruntime), IR 4 added bfloat16, IR 5
+  // quantization annotations (ignored), IR 6 sparse initializers (refused
+  // below) and IR 7 training information (ignored).
+  if (model.ir_version() < kMinOnnxIrVersion ||
+      model.ir_version() > kMaxOnnxIrVersion) {
     error() << file << ": ONNX IR version " << model.ir_version()
-            << " is not supported (7 through 11)";
+            << " is not supported (" << kMinOnnxIrVersion << " through "
+            << kMaxOnnxIrVersion << ")";
     return failure();
   }
   for (const auto &op : model.opset_import()) {
@@ -423,10 +429,13 @@ LogicalResult Importer::checkOpsetsAndOps(const onnx::ModelProto &model) {
   }
   // Opsets 22 and 23 changed no supported op's meaning (they add element
   // types: bfloat16 for Cos/Sin/Round/Dropout, float4e2m1 for Cast, Reshape,
-  // Shape, Flatten, ...); ops new in 23 are converted where supported.
-  if (it->second < 13 || it->second > 23) {
+  // Shape, Flatten, ...); ops new in 23 are converted where supported. Each
+  // operator's version at the model's opset is checked per node below
+  // (OnnxOpsets.cpp).
+  if (it->second < kMinDefaultOpset || it->second > kMaxDefaultOpset) {
     error() << file << ": default-domain opset " << it->second
-            << " is not supported (13 through 23)";
+            << " is not supported (" << kMinDefaultOpset << " through "
+            << kMaxDefaultOpset << ")";
     return failure();
   }
   if (auto ms = opsets.find("com.microsoft");
@@ -443,6 +452,9 @@ LogicalResult Importer::checkOpsetsAndOps(const onnx::ModelProto &model) {
     std::string firstNode;
   };
   std::map<std::string, Unsupported> unsupported;
+  // Operators converted in general whose version at this opset is not
+  // (they do not exist yet, or only in an older form).
+  std::map<std::string, Unsupported> wrongVersion;
   for (const auto &node : model.graph().node()) {
     std::string domain = isDefaultDomain(node.domain()) ? "" : node.domain();
     std::string nodeName = node.name().empty()
@@ -465,6 +477,16 @@ LogicalResult Importer::checkOpsetsAndOps(const onnx::ModelProto &model) {
       auto &u = unsupported[key];
       if (u.count++ == 0)
         u.firstNode = nodeName;
+      continue;
+    }
+    if (domain.empty()) {
+      const OnnxOpVersions *versions = onnxOpVersions(node.op_type());
+      int64_t opset = opsets[""];
+      if (versions && versions->schemaAt(opset) < versions->oldestConverted) {
+        auto &u = wrongVersion[node.op_type()];
+        if (u.count++ == 0)
+          u.firstNode = nodeName;
+      }
     }
   }
   if (!unsupported.empty()) {
@@ -476,6 +498,28 @@ LogicalResult Importer::checkOpsetsAndOps(const onnx::ModelProto &model) {
     for (auto &[key, u] : unsupported) {
       diag << (first ? "" : ", ") << key << " (" << u.count << " node"
            << (u.count > 1 ? "s" : "") << ", first '" << u.firstNode << "')";
+      first = false;
+    }
+    return failure();
+  }
+  if (!wrongVersion.empty()) {
+    int64_t opset = opsets[""];
+    auto diag = error();
+    diag << file << ": " << wrongVersion.size() << " operator type"
+         << (wrongVersion.size() > 1 ? "s are" : " is")
+         << " not supported at default-domain opset " << opset << ": ";
+    bool first = true;
+    for (auto &[op, u] : wrongVersion) {
+      const OnnxOpVersions *versions = onnxOpVersions(op);
+      int64_t at = versions->schemaAt(opset);
+      diag << (first ? "" : ", ") << op << " (";
+      if (at == 0)
+        diag << "defined from opset " << versions->sinceVersions.front();
+      else
+        diag << "version " << at << "; versions " << versions->oldestConverted
+             << " and later are supported";
+      diag << "; " << u.count << " node" << (u.count > 1 ? "s" : "")
+           << ", first '" << u.firstNode << "')";
       first = false;
     }
     return failure();

@@ -3,9 +3,11 @@
 //
 // IsNaN, IsInf, Sign, Round, Mod, BitwiseAnd/Or/Xor/Not, GatherND,
 // GatherElements, ScatterElements, Tile, ArgMax, ArgMin and Flatten (default
-// domain, opsets 13-23; none of them changed meaning in that range except
+// domain, opsets 7-23; none of them changed meaning in that range except
 // ScatterElements' reduction: none before 16, add/mul from 16, max/min from
-// 18; the Bitwise ops exist from 18).
+// 18; the Bitwise ops exist from 18; older versions only accept fewer types
+// or no negative axes). Flatten's reshape is also the 2-D coercion of the
+// softmax family before opset 13 (OnnxSoftmaxOps.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -164,10 +166,19 @@ LogicalResult convertFlatten(NodeContext &nc) {
   auto axisAttr = nc.intAttr("axis", 1);
   if (failed(axisAttr))
     return failure();
-  Value x = nc.input(0);
+  auto out = buildFlatten2D(nc, nc.input(0), *axisAttr);
+  if (failed(out))
+    return failure();
+  nc.setOutput(0, *out);
+  return success();
+}
+
+} // namespace
+
+FailureOr<Value> gptq::onnximport::buildFlatten2D(NodeContext &nc, Value x,
+                                                  int64_t axis) {
   auto type = tensorType(x);
   int64_t r = type.getRank();
-  int64_t axis = *axisAttr;
   if (axis < -r || axis > r)
     return nc.fail("axis " + Twine(axis) + " is out of range [" + Twine(-r) +
                    ", " + Twine(r) + "] for rank " + Twine(r));
@@ -207,15 +218,9 @@ LogicalResult convertFlatten(NodeContext &nc) {
       parts, {named(nc, "axis", b.getI64IntegerAttr(0))});
   if (failed(shape))
     return failure();
-  auto out = nc.build1<nn::ReshapeOp>(
+  return nc.build1<nn::ReshapeOp>(
       {x, *shape}, {named(nc, "allowzero", b.getBoolAttr(true))});
-  if (failed(out))
-    return failure();
-  nc.setOutput(0, *out);
-  return success();
 }
-
-} // namespace
 
 /// Trilu whose k is computed at run time (transformers 4.40's sliding-window
 /// masks: k from the sequence lengths): out = where(cond, x, 0) with cond =
