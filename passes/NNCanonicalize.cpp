@@ -1,6 +1,7 @@
 //===- NNCanonicalize.cpp - shape refinement + folding ----------*- C++ -*-===//
 
 #include "passes/Passes.h"
+#include "passes/SymbolicShapes.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
@@ -54,6 +55,11 @@ bool gptq::refineShapes(Operation *root) {
       }
     }
   });
+  return syncSignatures(root) || changed;
+}
+
+bool gptq::syncSignatures(Operation *root) {
+  bool changed = false;
   // Function signatures follow their returns.
   root->walk([&](func::FuncOp fn) {
     if (fn.isExternal())
@@ -69,6 +75,53 @@ bool gptq::refineShapes(Operation *root) {
     changed = true;
   });
   return changed;
+}
+
+bool gptq::applySymbolicShapes(Operation *root) {
+  bool changed = false;
+  root->walk([&](func::FuncOp fn) {
+    if (fn.isExternal())
+      return;
+    shapes::ShapeAnalysis analysis(fn);
+    SmallVector<std::pair<Value, SmallVector<int64_t>>> constants;
+    fn.walk([&](Operation *op) {
+      if (!isa_and_nonnull<nn::NNDialect>(op->getDialect()))
+        return;
+      bool isConstant = isa<nn::ConstantOp>(op);
+      for (Value r : op->getResults()) {
+        if (isConstant)
+          continue;
+        Type refined = analysis.refinedType(r);
+        if (refined != r.getType()) {
+          r.setType(refined);
+          changed = true;
+        }
+        if (r.use_empty())
+          continue;
+        if (auto values = analysis.constantElements(r))
+          constants.push_back({r, std::move(*values)});
+      }
+    });
+    // Shape tensors (and decided comparisons) proven constant.
+    OpBuilder b(fn.getContext());
+    for (auto &[v, values] : constants) {
+      auto type = cast<RankedTensorType>(v.getType());
+      b.setInsertionPointAfterValue(v);
+      Type elem = type.getElementType();
+      unsigned width = elem.getIntOrFloatBitWidth();
+      SmallVector<APInt> ints;
+      for (int64_t x : values)
+        ints.push_back(width == 1 ? APInt(1, x != 0)
+                                  : APInt(width, (uint64_t)x,
+                                          /*isSigned=*/!elem.isUnsignedInteger(),
+                                          /*implicitTrunc=*/true));
+      auto cst = nn::ConstantOp::create(
+          b, v.getLoc(), DenseElementsAttr::get(type, ints));
+      v.replaceAllUsesWith(cst.getResult());
+      changed = true;
+    }
+  });
+  return syncSignatures(root) || changed;
 }
 
 namespace {
@@ -92,6 +145,7 @@ struct NNCanonicalizePass
     config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
     for (int64_t it = 0; it < maxIterations; ++it) {
       bool refined = gptq::refineShapes(module);
+      refined |= gptq::applySymbolicShapes(module);
       bool rewritten = false;
       if (failed(applyPatternsGreedily(module, *patterns, config, &rewritten)))
         break; // did not converge within the driver's limit: go round again

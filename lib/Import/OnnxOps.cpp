@@ -1113,7 +1113,8 @@ static LogicalResult convertMatMulNBits(NodeContext &nc) {
   int64_t blob = bs * bits / 8;
   Value a = nc.input(0);
   auto aType = tensorType(a);
-  if (aType.getRank() < 1 || aType.getShape().back() != K)
+  if (aType.getRank() < 1 || (!aType.isDynamicDim(aType.getRank() - 1) &&
+                              aType.getShape().back() != K))
     return nc.fail("input A must end in K = " + Twine(K) + ", got " +
                    typeStr(aType));
 
@@ -1247,7 +1248,7 @@ static LogicalResult convertMatMulNBits(NodeContext &nc) {
       aType.getElementType().isF64())
     return nc.fail("input A must be f16, bf16 or f32");
   auto op = quant::MatMulNBitsOp::create(b, nc.loc, resultType, a, qw, sc, qz,
-                                         gv, bias, quantAttr);
+                                         gv, bias, quantAttr, K);
   if (failed(verify(op))) {
     op->erase();
     return nc.fail("the quantized operands do not form a valid gptq.matmul_nbits");

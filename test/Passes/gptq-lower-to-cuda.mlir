@@ -14,19 +14,19 @@
 
 // Dynamic M: both paths.
 // CHECK-LABEL: func.func @dynamic_m
-// CHECK: %[[Y:.*]] = gptq.launch [@w1__gemv, @w1__mma] %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} epilogue ["silu", "mul"](%{{.*}}) {gptq.layer = "w1", layout = "gpu", quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>}
+// CHECK: %[[Y:.*]] = gptq.launch [@w1__gemv, @w1__mma] %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} epilogue ["silu", "mul"](%{{.*}}) {gptq.layer = "w1", in_features = 64 : i64, layout = "gpu", quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>}
 // CHECK: return %[[Y]]
 func.func @dynamic_m(%x: tensor<?x?x64xf32>, %h: tensor<?x?x172xf32>) -> tensor<?x?x172xf32> {
   %qw = nn.constant dense<0> : tensor<8x172xi32>
   %s = nn.constant dense<1.0> : tensor<2x172xf16>
   %z = nn.constant dense<0> : tensor<2x22xi32>
-  %y = gptq.fused_matmul_nbits %x, %qw, %s, %z epilogue ["silu", "mul"] (%h) {gptq.layer = "w1", layout = "gpu", quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>} : (tensor<?x?x64xf32>, tensor<8x172xi32>, tensor<2x172xf16>, tensor<2x22xi32>, tensor<?x?x172xf32>) -> tensor<?x?x172xf32>
+  %y = gptq.fused_matmul_nbits %x, %qw, %s, %z epilogue ["silu", "mul"] (%h) {gptq.layer = "w1", in_features = 64 : i64, layout = "gpu", quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>} : (tensor<?x?x64xf32>, tensor<8x172xi32>, tensor<2x172xf16>, tensor<2x22xi32>, tensor<?x?x172xf32>) -> tensor<?x?x172xf32>
   return %y : tensor<?x?x172xf32>
 }
 
 // Static M = 2: the gemv kernel only (K = 172 is masked, N = 64 is not).
 // CHECK-LABEL: func.func @small_m
-// CHECK: gptq.launch [@qmm1__gemv] {{.*}} bias(%{{.*}}) epilogue [] {layout = "gpu"
+// CHECK: gptq.launch [@qmm1__gemv] {{.*}} bias(%{{.*}}) epilogue [] {in_features = {{[0-9]+}} : i64, layout = "gpu"
 func.func @small_m(%x: tensor<2x172xf16>) -> tensor<2x64xf16> {
   %qw = nn.constant dense<0> : tensor<43x64xi32>
   %s = nn.constant dense<1.0> : tensor<1x64xf16>
