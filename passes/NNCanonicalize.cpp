@@ -1,7 +1,7 @@
 //===- NNCanonicalize.cpp - shape refinement + folding ----------*- C++ -*-===//
 
 #include "passes/Passes.h"
-#include "passes/SymbolicShapes.h"
+#include "dialects/NN/Analysis/SymbolicShapes.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"

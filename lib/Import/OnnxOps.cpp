@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Importer.h"
+#include "dialects/NN/Analysis/SymbolicShapes.h"
 
 #include "runtime/quant/Packing.h"
 
@@ -563,6 +564,26 @@ static LogicalResult convertSlice(NodeContext &nc) {
   return success();
 }
 
+/// The values of integer input `i`: a constant, or shape arithmetic that
+/// symbolic shape reasoning proves constant (torch's chunk computes Split's
+/// sizes from Shape: (dim + 1) / 2 and dim - (dim + 1) / 2 of a static dim).
+static FailureOr<SmallVector<int64_t>> provenInts(NodeContext &nc, int i,
+                                                  StringRef what) {
+  Value v = nc.input(i);
+  if (!v)
+    return nc.fail("missing input " + Twine(i) + " (" + what + ")");
+  if (auto values = nn::getConstantIntValues(v))
+    return *values;
+  shapes::ShapeAnalysis analysis;
+  analysis.analyze(v);
+  if (auto values = analysis.constantElements(v))
+    return *values;
+  return nc.fail("input " + Twine(i) + " (" + what + ", '" +
+                 nc.node.input(i) +
+                 "') must be a constant integer tensor; it is computed as " +
+                 analysis.describeElements(v));
+}
+
 static LogicalResult convertSplit(NodeContext &nc) {
   if (failed(nc.expectInputs(1, 2)))
     return failure();
@@ -577,7 +598,7 @@ static LogicalResult convertSplit(NodeContext &nc) {
                    Twine(type.getRank()));
   SmallVector<int64_t> sizes;
   if (nc.input(1)) {
-    auto s = nc.constantInts(1, "split");
+    auto s = provenInts(nc, 1, "split");
     if (failed(s))
       return failure();
     sizes = *s;

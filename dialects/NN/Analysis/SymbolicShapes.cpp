@@ -9,9 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/SymbolicShapes.h"
+#include "dialects/NN/Analysis/SymbolicShapes.h"
 
-#include "dialects/GPTQ/IR/GPTQOps.h"
 #include "dialects/NN/IR/NNOps.h"
 
 #include "mlir/IR/Matchers.h"
@@ -37,19 +36,26 @@ public:
   explicit ShapeTransfer(ShapeAnalysis &a) : A(a), syms(a.syms) {}
 
   void run(func::FuncOp fn);
+  /// Computes the facts of `v` and of everything it depends on (iteratively:
+  /// backward slices of real models are thousands of ops deep).
+  void ensure(Value v);
 
 private:
   //===--------------------------------------------------------------------===//
   // Facts of operands
   //===--------------------------------------------------------------------===//
 
-  /// Facts of `v`, created from its type (fresh symbols) if not seen yet.
+  /// Facts of `v` (computed if not known yet).
   const ValueFacts &get(Value v) {
     auto it = A.facts.find(v);
     if (it != A.facts.end())
       return it->second;
-    finish(v, ResultFacts(), "");
-    return A.facts[v];
+    ensure(v);
+    it = A.facts.find(v);
+    if (it != A.facts.end())
+      return it->second;
+    static const ValueFacts none;
+    return none; // not a ranked tensor: never an operand we look at
   }
   const SmallVector<SymExpr, 4> &dims(Value v) { return get(v).dims; }
   /// Element expressions, or null if `v` is not a tracked integer tensor.
@@ -92,6 +98,10 @@ private:
 
   /// Records the facts of `v`: `rf` merged with the declared type.
   void finish(Value v, const ResultFacts &rf, StringRef hint);
+  /// A block argument: a graph input's named dims, or fresh symbols.
+  void argument(BlockArgument arg);
+  /// Runs the transfer function of `op` (its operands' facts are known).
+  void process(Operation *op);
 
   //===--------------------------------------------------------------------===//
   // Algebra helpers
@@ -178,7 +188,6 @@ private:
   ResultFacts range(nn::RangeOp op);
   ResultFacts reduce(Operation *op, StringRef kind);
   ResultFacts castOp(nn::CastOp op);
-  ResultFacts quantMatMul(Value input, Value scales);
 
   ShapeAnalysis &A;
   SymbolTable &syms;
@@ -228,36 +237,87 @@ void ShapeTransfer::finish(Value v, const ResultFacts &rf, StringRef hint) {
   A.facts[v] = std::move(f);
 }
 
+void ShapeTransfer::argument(BlockArgument arg) {
+  auto t = dyn_cast<RankedTensorType>(arg.getType());
+  if (!t)
+    return;
+  auto fn = dyn_cast_or_null<func::FuncOp>(arg.getOwner()->getParentOp());
+  ArrayAttr names;
+  std::string hint = "arg" + std::to_string(arg.getArgNumber());
+  if (fn && arg.getOwner() == &fn.getBody().front()) {
+    names = fn.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(),
+                                           nn::NNDialect::kDimNamesAttr);
+    if (auto n = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                 nn::NNDialect::kNameAttr))
+      hint = n.str();
+  }
+  ResultFacts rf;
+  rf.dims = Partial(t.getRank());
+  for (int64_t i = 0; i < t.getRank(); ++i) {
+    if (!names || i >= (int64_t)names.size())
+      continue;
+    auto s = dyn_cast<StringAttr>(names[i]);
+    if (s && !s.getValue().empty())
+      (*rf.dims)[i] = parseDimParam(s.getValue(), syms);
+  }
+  finish(arg, rf, hint);
+}
+
+void ShapeTransfer::process(Operation *op) {
+  SmallVector<ResultFacts, 1> rfs = transfer(op);
+  for (auto [i, r] : llvm::enumerate(op->getResults()))
+    finish(r, i < rfs.size() ? rfs[i] : ResultFacts(), "");
+}
+
+void ShapeTransfer::ensure(Value root) {
+  if (A.facts.count(root) || !isa<RankedTensorType>(root.getType()))
+    return;
+  if (auto arg = dyn_cast<BlockArgument>(root)) {
+    argument(arg);
+    return;
+  }
+  // Post-order over defining ops. An op may be pushed more than once; it is
+  // processed once (its first result then has facts). Values that are not
+  // ranked tensors get none and do not hold anything up.
+  SmallVector<Operation *> stack{root.getDefiningOp()};
+  auto done = [&](Operation *op) {
+    return op->getNumResults() == 0 || A.facts.count(op->getResult(0)) ||
+           !isa<RankedTensorType>(op->getResult(0).getType());
+  };
+  while (!stack.empty()) {
+    Operation *op = stack.back();
+    if (done(op)) {
+      stack.pop_back();
+      if (op->getNumResults() && !A.facts.count(op->getResult(0)))
+        process(op); // results of other types: the ranked ones still count
+      continue;
+    }
+    bool ready = true;
+    for (Value v : op->getOperands()) {
+      if (A.facts.count(v) || !isa<RankedTensorType>(v.getType()))
+        continue;
+      if (auto arg = dyn_cast<BlockArgument>(v)) {
+        argument(arg);
+        continue;
+      }
+      stack.push_back(v.getDefiningOp());
+      ready = false;
+    }
+    if (!ready)
+      continue;
+    stack.pop_back();
+    process(op);
+  }
+}
+
 void ShapeTransfer::run(func::FuncOp fn) {
   if (fn.isExternal())
     return;
-  for (BlockArgument arg : fn.getArguments()) {
-    auto t = dyn_cast<RankedTensorType>(arg.getType());
-    if (!t)
-      continue;
-    auto names = fn.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(),
-                                                nn::NNDialect::kDimNamesAttr);
-    auto argName = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
-                                                   nn::NNDialect::kNameAttr);
-    std::string hint =
-        argName ? argName.str() : "arg" + std::to_string(arg.getArgNumber());
-    ResultFacts rf;
-    rf.dims = Partial(t.getRank());
-    for (int64_t i = 0; i < t.getRank(); ++i) {
-      if (!names || i >= (int64_t)names.size())
-        continue;
-      auto s = dyn_cast<StringAttr>(names[i]);
-      if (s && !s.getValue().empty())
-        (*rf.dims)[i] = parseDimParam(s.getValue(), syms);
-    }
-    finish(arg, rf, hint);
-  }
+  for (BlockArgument arg : fn.getArguments())
+    argument(arg);
   fn.walk([&](Operation *op) {
-    if (op->getNumResults() == 0)
-      return;
-    SmallVector<ResultFacts, 1> rfs = transfer(op);
-    for (auto [i, r] : llvm::enumerate(op->getResults()))
-      finish(r, i < rfs.size() ? rfs[i] : ResultFacts(), "");
+    for (Value r : op->getResults())
+      ensure(r);
   });
 }
 
@@ -876,18 +936,6 @@ ResultFacts ShapeTransfer::castOp(nn::CastOp op) {
   return rf;
 }
 
-ResultFacts ShapeTransfer::quantMatMul(Value input, Value scales) {
-  const auto &in = dims(input);
-  const auto &sc = dims(scales);
-  if (in.empty() || sc.size() != 2)
-    return {};
-  Partial out(in.begin(), in.end() - 1);
-  out.push_back(sc[1]);
-  ResultFacts rf;
-  rf.dims = std::move(out);
-  return rf;
-}
-
 SmallVector<ResultFacts, 1> ShapeTransfer::transfer(Operation *op) {
   // Only ops whose operands the analysis can describe.
   for (Value v : op->getOperands())
@@ -987,15 +1035,6 @@ SmallVector<ResultFacts, 1> ShapeTransfer::transfer(Operation *op) {
       .Case([&](nn::ReduceSumOp o) { return one(reduce(o, "sum")); })
       .Case<nn::ReduceMeanOp, nn::ReduceMaxOp, nn::ReduceMinOp>(
           [&](Operation *o) { return one(reduce(o, "")); })
-      .Case([&](quant::MatMulNBitsOp o) {
-        return one(quantMatMul(o.getInput(), o.getScales()));
-      })
-      .Case([&](quant::FusedMatMulNBitsOp o) {
-        return one(quantMatMul(o.getInput(), o.getScales()));
-      })
-      .Case([&](quant::LaunchOp o) {
-        return one(quantMatMul(o.getInput(), o.getScales()));
-      })
       .Default([](Operation *) { return SmallVector<ResultFacts, 1>{}; });
 }
 
@@ -1006,6 +1045,12 @@ SmallVector<ResultFacts, 1> ShapeTransfer::transfer(Operation *op) {
 ShapeAnalysis::ShapeAnalysis(func::FuncOp fn) {
   ShapeTransfer transfer(*this);
   transfer.run(fn);
+}
+
+const ValueFacts *ShapeAnalysis::analyze(Value v) {
+  ShapeTransfer transfer(*this);
+  transfer.ensure(v);
+  return lookup(v);
 }
 
 const ValueFacts *ShapeAnalysis::lookup(Value v) const {

@@ -28,7 +28,8 @@
 // tensors: what nn.shape / gather / concat / arithmetic produce) also gets
 // one SymExpr per element (ValueFacts::elements). Transfer functions cover
 // the nn ops exporters use for shapes and data movement (see
-// SymbolicShapes.cpp); other ops get the facts their declared result types
+// SymbolicShapes.cpp); other ops (gptq, ops of other dialects, nn ops
+// without a transfer function) get the facts their declared result types
 // state (static sizes) and fresh symbols elsewhere. A declared static size
 // always wins over a derived one.
 //
@@ -40,11 +41,13 @@
 //
 // Users: nn-canonicalize refines result types to every dimension proven
 // static and replaces shape tensors whose elements are all proven constant
-// (and comparisons that are decided) by nn.constant.
+// (and comparisons that are decided) by nn.constant; the ONNX importer asks
+// for the value of operands ONNX takes as data but nn as attributes (Split's
+// sizes computed by torch's chunk).
 //
 //===----------------------------------------------------------------------===//
-#ifndef GPTQ_PASSES_SYMBOLICSHAPES_H
-#define GPTQ_PASSES_SYMBOLICSHAPES_H
+#ifndef GPTQ_DIALECTS_NN_ANALYSIS_SYMBOLICSHAPES_H
+#define GPTQ_DIALECTS_NN_ANALYSIS_SYMBOLICSHAPES_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -167,16 +170,24 @@ struct ValueFacts {
   std::optional<llvm::SmallVector<SymExpr, 4>> elements;
 };
 
-/// Forward symbolic shape propagation over one function (see the file
-/// comment). Construct, then query; the analysis does not modify the IR.
+/// Forward symbolic shape propagation (see the file comment). The analysis
+/// does not modify the IR; facts stay valid until it changes.
 class ShapeAnalysis {
 public:
   static constexpr int64_t kMaxElements = 64;
 
+  /// Computes nothing yet: analyze() computes facts on demand.
+  ShapeAnalysis() = default;
+  /// Analyzes every value of `fn`'s body, in program order.
   explicit ShapeAnalysis(mlir::func::FuncOp fn);
 
-  /// Facts about a value of the function (null for values it did not see,
-  /// e.g. unranked ones).
+  /// The facts of `v`, computed (with those of everything `v` depends on)
+  /// if not known yet: the importer's way to ask about one value of a
+  /// function under construction. Null for values that are not ranked
+  /// tensors.
+  const ValueFacts *analyze(mlir::Value v);
+  /// Facts already computed (null for values not analyzed, e.g. unranked
+  /// ones).
   const ValueFacts *lookup(mlir::Value v) const;
   /// The value's type with every dimension proven constant made static (the
   /// declared type where nothing more is known).
@@ -199,4 +210,4 @@ private:
 
 } // namespace gptq::shapes
 
-#endif // GPTQ_PASSES_SYMBOLICSHAPES_H
+#endif // GPTQ_DIALECTS_NN_ANALYSIS_SYMBOLICSHAPES_H
