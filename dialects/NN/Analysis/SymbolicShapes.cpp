@@ -15,6 +15,9 @@
 
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "symbolic-shapes"
 
 using namespace mlir;
 using namespace gptq;
@@ -265,8 +268,12 @@ void ShapeTransfer::argument(BlockArgument arg) {
 
 void ShapeTransfer::process(Operation *op) {
   SmallVector<ResultFacts, 1> rfs = transfer(op);
-  for (auto [i, r] : llvm::enumerate(op->getResults()))
+  for (auto [i, r] : llvm::enumerate(op->getResults())) {
     finish(r, i < rfs.size() ? rfs[i] : ResultFacts(), "");
+    LLVM_DEBUG(llvm::dbgs() << op->getName() << " #" << i << ": dims "
+                            << A.describeDims(r) << ", elements "
+                            << A.describeElements(r) << "\n");
+  }
 }
 
 void ShapeTransfer::ensure(Value root) {
@@ -337,8 +344,8 @@ OptExpr ShapeTransfer::slicePosition(const SymExpr &x, const SymExpr &dim) {
         return SymExpr(std::min(*c, *dc));
       if (*c >= kEndSentinel)
         return dim;
-      auto r = compare(dim, x, syms);
-      if (r && *r >= 0)
+      auto d = sub(dim, x); // x <= dim: x itself
+      if (d && d->isNonNegative(syms))
         return x;
       return std::nullopt;
     }
