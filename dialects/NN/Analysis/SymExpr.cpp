@@ -23,18 +23,12 @@ using namespace gptq::shapes;
 //===----------------------------------------------------------------------===//
 
 SymbolId SymbolTable::fresh(SymbolKind kind, llvm::StringRef hint) {
-  std::string base = hint.empty() ? std::string("?") : hint.str();
-  std::string name = base;
-  if (hint.empty() || byName.count(name))
-    for (size_t i = names.size();; ++i) {
-      name = base + std::to_string(i);
-      if (!byName.count(name))
-        break;
-    }
+  // "#" + the id keeps the name unique; fresh symbols are not looked up by
+  // name, so a dim_param spelled the same is still another symbol.
   SymbolId id = names.size();
-  names.push_back(name);
+  names.push_back((hint.empty() ? std::string("?") : hint.str()) + "#" +
+                  std::to_string(id));
   kinds.push_back(kind);
-  byName[name] = id;
   return id;
 }
 
@@ -45,6 +39,17 @@ SymbolId SymbolTable::named(llvm::StringRef name) {
   SymbolId id = names.size();
   names.push_back(name.str());
   kinds.push_back(SymbolKind::Size);
+  byName[name] = id;
+  return id;
+}
+
+SymbolId SymbolTable::opaque(llvm::StringRef name, SymbolKind kind) {
+  auto it = byName.find(name);
+  if (it != byName.end())
+    return it->second;
+  SymbolId id = names.size();
+  names.push_back(name.str());
+  kinds.push_back(kind);
   byName[name] = id;
   return id;
 }

@@ -480,8 +480,23 @@ ResultFacts ShapeTransfer::broadcastOp(Operation *op) {
         rf.elements = binary([](auto &a, auto &b) { return mul(a, b); });
       })
       .Case([&](nn::DivOp) {
-        rf.elements =
-            binary([&](auto &a, auto &b) { return divTrunc(a, b, syms); });
+        rf.elements = binary([&](auto &a, auto &b) -> OptExpr {
+          if (auto q = divTrunc(a, b, syms))
+            return q;
+          if (b.isConstant(0))
+            return std::nullopt;
+          // An opaque symbol named after the quotient: equal quotients are
+          // one symbol, and errors can show what was computed.
+          auto paren = [&](const SymExpr &e) {
+            std::string s = e.str(syms);
+            return e.getSymbol() || e.isConstant() ? s : "(" + s + ")";
+          };
+          bool size = a.isNonNegative(syms) && b.getConstant() &&
+                      *b.getConstant() > 0;
+          return SymExpr::symbol(
+              syms.opaque(paren(a) + "/" + paren(b),
+                          size ? SymbolKind::Size : SymbolKind::Value));
+        });
       })
       .Case([&](nn::MaxOp) {
         rf.elements = binary([&](auto &a, auto &b) -> OptExpr {

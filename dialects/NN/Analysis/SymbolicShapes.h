@@ -75,13 +75,16 @@ enum class SymbolKind : uint8_t {
 /// kinds.
 class SymbolTable {
 public:
-  /// A new symbol, distinct from every other. Its printed name is `hint`
-  /// when that is unused, else `hint` with a numeric suffix ("?" + a number
-  /// without a hint).
+  /// A new symbol, distinct from every other, printed as `hint` (or "?")
+  /// followed by "#" and a number.
   SymbolId fresh(SymbolKind kind, llvm::StringRef hint = "");
   /// The size symbol named `name` (a dim_param): the same symbol for every
   /// use of the name.
   SymbolId named(llvm::StringRef name);
+  /// The symbol for an operation the algebra does not express (e.g.
+  /// "(seq + 1)/2"): the same symbol for the same name, so that equal
+  /// computations stay equal.
+  SymbolId opaque(llvm::StringRef name, SymbolKind kind);
   /// The symbol named `name` if there is one.
   std::optional<SymbolId> lookup(llvm::StringRef name) const;
 
