@@ -377,14 +377,16 @@ static int64_t constSliceSize(int64_t dim, int64_t start, int64_t end,
     start = start < -dim ? -1 : start + dim;
   if (end < 0)
     end = end < -dim ? -1 : end + dim;
+  // ceil(span / |step|) without overflow for any step (INT64_MIN excluded
+  // by the callers).
   if (step > 0) {
     start = clampIdx(start, 0, dim);
     end = clampIdx(end, 0, dim);
-    return std::max<int64_t>(0, (end - start + step - 1) / step);
+    return end > start ? 1 + (end - start - 1) / step : 0;
   }
   start = clampIdx(start, -1, dim - 1);
   end = clampIdx(end, -1, dim - 1);
-  return std::max<int64_t>(0, (start - end + (-step) - 1) / (-step));
+  return start > end ? 1 + (start - end - 1) / (-step) : 0;
 }
 
 OptExpr ShapeTransfer::sliceDim(const SymExpr &dim, const SymExpr &start,
@@ -882,6 +884,8 @@ ResultFacts ShapeTransfer::range(nn::RangeOp op) {
     return {};
   ResultFacts rf;
   if (auto c = span->getConstant()) {
+    if (*c == INT64_MIN || *d == INT64_MIN)
+      return {};
     // ceil(span / d), at least 0.
     int64_t n = *c / *d + ((*c % *d != 0) && ((*c < 0) == (*d < 0)) ? 1 : 0);
     rf.dims = Partial{SymExpr(std::max<int64_t>(n, 0))};
