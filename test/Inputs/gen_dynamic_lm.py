@@ -3,7 +3,7 @@
 linear layers see a dynamic K after import, as torch.onnx exports of Hugging
 Face decoders do (test tooling; needs onnx and numpy).
 
-  gen_dynamic_lm.py OUT.onnx [--vocab 16] [--seed 0]
+  gen_dynamic_lm.py OUT.onnx [--vocab 16] [--seed 0] [--kv]
 
 input_ids [batch, seq] -> embedding [batch, seq, 32] ->
   q_proj, view(bsz, q_len, 4, 8), transpose, softmax(q q^T) q, transpose,
@@ -17,6 +17,11 @@ input_ids [batch, seq] -> embedding [batch, seq, 32] ->
   gate_up, chunk(2, -1) as two Slices ending at (d + 1) / 2 and 2 * that
                                        (Phi-3's MLP)
   -> silu(a) * b -> down2 -> lm_head -> logits [batch, seq, vocab].
+With --kv, a KV cache as optimum writes it: inputs past_key_values.0.key /
+.value [batch, 4, past_sequence_length, 8] concatenated with this step's
+keys (q's heads) and values, outputs present.0.key / .value [batch, 4,
+past_sequence_length + sequence_length, 8]; attention is then q against
+the whole cache.
 Weights are seeded random (numpy), small enough to stay inline."""
 import argparse
 
@@ -30,6 +35,7 @@ def main():
     p.add_argument("out")
     p.add_argument("--vocab", type=int, default=16)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--kv", action="store_true")
     a = p.parse_args()
     rng = np.random.RandomState(a.seed)
     V, D, H, HD, F = a.vocab, 32, 4, 8, 64
@@ -74,10 +80,14 @@ def main():
     heads = n("Concat", [bu, lu, c("attn/hd", [H, HD])], ["attn/heads"], axis=0)
     qh = n("Reshape", [q, heads], ["attn/qh"])
     qt = n("Transpose", [qh], ["attn/qt"], perm=[0, 2, 1, 3])
-    kt = n("Transpose", [qh], ["attn/kt"], perm=[0, 2, 3, 1])
+    keys = values = qt
+    if a.kv:
+        keys = n("Concat", ["past_key_values.0.key", qt], ["present.0.key"], axis=2)
+        values = n("Concat", ["past_key_values.0.value", qt], ["present.0.value"], axis=2)
+    kt = n("Transpose", [keys], ["attn/kt"], perm=[0, 1, 3, 2])
     sc = n("MatMul", [qt, kt], ["attn/scores"])
     pr = n("Softmax", [sc], ["attn/probs"], axis=-1)
-    ctx = n("MatMul", [pr, qt], ["attn/ctx"])
+    ctx = n("MatMul", [pr, values], ["attn/ctx"])
     back = n("Transpose", [ctx], ["attn/back"], perm=[0, 2, 1, 3])
     merged = n("Concat", [bu, lu, c("attn/m1", [-1])], ["attn/merged"], axis=0)
     o = n("Reshape", [back, merged], ["attn/o"])
@@ -112,11 +122,17 @@ def main():
     n("MatMul", [h, w("lm_head.weight", D, V)], ["logits"])
     nodes[-1].name = "/lm_head/MatMul"
 
-    graph = helper.make_graph(
-        nodes, "dynamic_lm",
-        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "seq", V])],
-        inits)
+    inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"])]
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "seq", V])]
+    if a.kv:
+        for kind in ("key", "value"):
+            inputs.append(helper.make_tensor_value_info(
+                "past_key_values.0." + kind, TensorProto.FLOAT,
+                ["batch", H, "past_sequence_length", HD]))
+            outputs.append(helper.make_tensor_value_info(
+                "present.0." + kind, TensorProto.FLOAT,
+                ["batch", H, "past_sequence_length + seq", HD]))
+    graph = helper.make_graph(nodes, "dynamic_lm", inputs, outputs, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.checker.check_model(model)
