@@ -217,3 +217,84 @@ func.func @not_provable(%x: tensor<?x?x4x8xf32>, %other: tensor<?x?xi64>)
   %rows = nn.slice %table, %zero, %a, %zero, %i1 : (tensor<64x8xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x8xf32>
   return %y, %eq, %rows : tensor<?x?x?xf32>, tensor<1xi1>, tensor<?x8xf32>
 }
+
+// -----
+
+// Grouped-query attention's repeat_interleave with dynamic [batch, seq]
+// (stories260k's export: split into single KV heads, unsqueeze, expand with
+// a constant target of 1s, reshape to [0, 0, -1, 8], concat): the pieces'
+// shapes are proven by symbolic reasoning, and the rewrite reuses their
+// shape operands (the -1 then infers 2 * 3).
+// CHECK-LABEL: func @repeat_interleave_dynamic
+// CHECK-DAG: %[[ES:.*]] = nn.constant dense<[1, 1, 1, 3, 8]> : tensor<5xi64>
+// CHECK-DAG: %[[RS:.*]] = nn.constant dense<[0, 0, -1, 8]> : tensor<4xi64>
+// CHECK: %[[U:.*]] = nn.unsqueeze %arg0, axes = [3] : tensor<?x?x2x8xf32> -> tensor<?x?x2x1x8xf32>
+// CHECK: %[[E:.*]] = nn.expand %[[U]], %[[ES]] : (tensor<?x?x2x1x8xf32>, tensor<5xi64>) -> tensor<?x?x2x3x8xf32>
+// CHECK: %[[R:.*]] = nn.reshape %[[E]], %[[RS]] : (tensor<?x?x2x3x8xf32>, tensor<4xi64>) -> tensor<?x?x6x8xf32>
+// CHECK-NOT: nn.split
+// CHECK: return %[[R]]
+func.func @repeat_interleave_dynamic(%x: tensor<?x?x2x8xf32> {nn.dim_names = ["batch", "seq", "", ""]}) -> tensor<?x?x6x8xf32> {
+  %es = nn.constant dense<[1, 1, 1, 3, 8]> : tensor<5xi64>
+  %rs = nn.constant dense<[0, 0, -1, 8]> : tensor<4xi64>
+  %s:2 = nn.split %x, sizes = [1, 1] {axis = 2 : i64} : tensor<?x?x2x8xf32> -> tensor<?x?x1x8xf32>, tensor<?x?x1x8xf32>
+  %u0 = nn.unsqueeze %s#0, axes = [3] : tensor<?x?x1x8xf32> -> tensor<?x?x1x1x8xf32>
+  %e0 = nn.expand %u0, %es : (tensor<?x?x1x1x8xf32>, tensor<5xi64>) -> tensor<?x?x1x3x8xf32>
+  %r0 = nn.reshape %e0, %rs : (tensor<?x?x1x3x8xf32>, tensor<4xi64>) -> tensor<?x?x3x8xf32>
+  %u1 = nn.unsqueeze %s#1, axes = [3] : tensor<?x?x1x8xf32> -> tensor<?x?x1x1x8xf32>
+  %e1 = nn.expand %u1, %es : (tensor<?x?x1x1x8xf32>, tensor<5xi64>) -> tensor<?x?x1x3x8xf32>
+  %r1 = nn.reshape %e1, %rs : (tensor<?x?x1x3x8xf32>, tensor<4xi64>) -> tensor<?x?x3x8xf32>
+  %c = nn.concat %r0, %r1 {axis = 2 : i64} : (tensor<?x?x3x8xf32>, tensor<?x?x3x8xf32>) -> tensor<?x?x6x8xf32>
+  return %c : tensor<?x?x6x8xf32>
+}
+
+// -----
+
+// The same with the expand target and reshape target computed from the
+// input's shape ([batch, seq, 1, 3, 8] and [batch, seq, 3, 8]): the
+// reshape target is scaled to [batch, seq, 6, 8].
+// CHECK-LABEL: func @repeat_interleave_dynamic_computed
+// CHECK-DAG: %[[SCALE:.*]] = nn.constant dense<[1, 1, 2, 1]> : tensor<4xi64>
+// CHECK: %[[U:.*]] = nn.unsqueeze %arg0, axes = [3]
+// CHECK: %[[E:.*]] = nn.expand %[[U]], %{{.*}} : (tensor<?x?x2x1x8xf32>, tensor<5xi64>) -> tensor<?x?x2x3x8xf32>
+// CHECK: %[[RS:.*]] = nn.mul %{{.*}}, %[[SCALE]] : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
+// CHECK: nn.reshape %[[E]], %[[RS]] : (tensor<?x?x2x3x8xf32>, tensor<4xi64>) -> tensor<?x?x6x8xf32>
+// CHECK-NOT: nn.split
+func.func @repeat_interleave_dynamic_computed(%x: tensor<?x?x2x8xf32> {nn.dim_names = ["batch", "seq", "", ""]}) -> tensor<?x?x6x8xf32> {
+  %sh = nn.shape %x {end = 2 : i64} : tensor<?x?x2x8xf32> -> tensor<2xi64>
+  %tail5 = nn.constant dense<[1, 3, 8]> : tensor<3xi64>
+  %tail4 = nn.constant dense<[3, 8]> : tensor<2xi64>
+  %es = nn.concat %sh, %tail5 {axis = 0 : i64} : (tensor<2xi64>, tensor<3xi64>) -> tensor<5xi64>
+  %rs = nn.concat %sh, %tail4 {axis = 0 : i64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+  %s:2 = nn.split %x, sizes = [1, 1] {axis = 2 : i64} : tensor<?x?x2x8xf32> -> tensor<?x?x1x8xf32>, tensor<?x?x1x8xf32>
+  %u0 = nn.unsqueeze %s#0, axes = [3] : tensor<?x?x1x8xf32> -> tensor<?x?x1x1x8xf32>
+  %e0 = nn.expand %u0, %es : (tensor<?x?x1x1x8xf32>, tensor<5xi64>) -> tensor<?x?x1x3x8xf32>
+  %r0 = nn.reshape %e0, %rs : (tensor<?x?x1x3x8xf32>, tensor<4xi64>) -> tensor<?x?x3x8xf32>
+  %u1 = nn.unsqueeze %s#1, axes = [3] : tensor<?x?x1x8xf32> -> tensor<?x?x1x1x8xf32>
+  %e1 = nn.expand %u1, %es : (tensor<?x?x1x1x8xf32>, tensor<5xi64>) -> tensor<?x?x1x3x8xf32>
+  %r1 = nn.reshape %e1, %rs : (tensor<?x?x1x3x8xf32>, tensor<4xi64>) -> tensor<?x?x3x8xf32>
+  %c = nn.concat %r0, %r1 {axis = 2 : i64} : (tensor<?x?x3x8xf32>, tensor<?x?x3x8xf32>) -> tensor<?x?x6x8xf32>
+  return %c : tensor<?x?x6x8xf32>
+}
+
+// -----
+
+// Not a repeat_interleave when the expand may change another dim: its
+// target's seq entry comes from an unrelated tensor.
+// CHECK-LABEL: func @repeat_interleave_dynamic_unproven
+// CHECK: nn.split
+// CHECK: nn.concat
+func.func @repeat_interleave_dynamic_unproven(%x: tensor<?x?x2x8xf32>, %o: tensor<?x?xi64>) -> tensor<?x?x6x8xf32> {
+  %sh = nn.shape %o : tensor<?x?xi64> -> tensor<2xi64>
+  %tail5 = nn.constant dense<[1, 3, 8]> : tensor<3xi64>
+  %es = nn.concat %sh, %tail5 {axis = 0 : i64} : (tensor<2xi64>, tensor<3xi64>) -> tensor<5xi64>
+  %rs = nn.constant dense<[0, 0, -1, 8]> : tensor<4xi64>
+  %s:2 = nn.split %x, sizes = [1, 1] {axis = 2 : i64} : tensor<?x?x2x8xf32> -> tensor<?x?x1x8xf32>, tensor<?x?x1x8xf32>
+  %u0 = nn.unsqueeze %s#0, axes = [3] : tensor<?x?x1x8xf32> -> tensor<?x?x1x1x8xf32>
+  %e0 = nn.expand %u0, %es : (tensor<?x?x1x1x8xf32>, tensor<5xi64>) -> tensor<?x?x1x3x8xf32>
+  %r0 = nn.reshape %e0, %rs : (tensor<?x?x1x3x8xf32>, tensor<4xi64>) -> tensor<?x?x3x8xf32>
+  %u1 = nn.unsqueeze %s#1, axes = [3] : tensor<?x?x1x8xf32> -> tensor<?x?x1x1x8xf32>
+  %e1 = nn.expand %u1, %es : (tensor<?x?x1x1x8xf32>, tensor<5xi64>) -> tensor<?x?x1x3x8xf32>
+  %r1 = nn.reshape %e1, %rs : (tensor<?x?x1x3x8xf32>, tensor<4xi64>) -> tensor<?x?x3x8xf32>
+  %c = nn.concat %r0, %r1 {axis = 2 : i64} : (tensor<?x?x3x8xf32>, tensor<?x?x3x8xf32>) -> tensor<?x?x6x8xf32>
+  return %c : tensor<?x?x6x8xf32>
+}
