@@ -1,7 +1,7 @@
 //===- NNCanonicalize.cpp - shape refinement + folding ----------*- C++ -*-===//
 
-#include "passes/Passes.h"
 #include "dialects/NN/Analysis/SymbolicShapes.h"
+#include "passes/Passes.h"
 
 #include "mlir/IR/Dominance.h"
 #include "mlir/IR/PatternMatch.h"
@@ -100,9 +100,8 @@ bool gptq::applySymbolicShapes(Operation *root) {
         bool positiveSteps = true;
         if (auto slice = dyn_cast<nn::SliceOp>(op)) {
           auto steps = analysis.constantElements(slice.getSteps());
-          positiveSteps = steps && llvm::all_of(*steps, [](int64_t s) {
-            return s > 0;
-          });
+          positiveSteps =
+              steps && llvm::all_of(*steps, [](int64_t s) { return s > 0; });
         }
         if (fi && fo && fi->dims == fo->dims && positiveSteps &&
             in.getType() == analysis.refinedType(out) && !out.use_empty()) {
@@ -153,12 +152,13 @@ bool gptq::applySymbolicShapes(Operation *root) {
       unsigned width = elem.getIntOrFloatBitWidth();
       SmallVector<APInt> ints;
       for (int64_t x : values)
-        ints.push_back(width == 1 ? APInt(1, x != 0)
-                                  : APInt(width, (uint64_t)x,
-                                          /*isSigned=*/!elem.isUnsignedInteger(),
-                                          /*implicitTrunc=*/true));
-      auto cst = nn::ConstantOp::create(
-          b, v.getLoc(), DenseElementsAttr::get(type, ints));
+        ints.push_back(width == 1
+                           ? APInt(1, x != 0)
+                           : APInt(width, (uint64_t)x,
+                                   /*isSigned=*/!elem.isUnsignedInteger(),
+                                   /*implicitTrunc=*/true));
+      auto cst = nn::ConstantOp::create(b, v.getLoc(),
+                                        DenseElementsAttr::get(type, ints));
       v.replaceAllUsesWith(cst.getResult());
       changed = true;
     }

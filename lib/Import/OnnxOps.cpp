@@ -578,8 +578,7 @@ static FailureOr<SmallVector<int64_t>> provenInts(NodeContext &nc, int i,
   analysis.analyze(v);
   if (auto values = analysis.constantElements(v))
     return *values;
-  return nc.fail("input " + Twine(i) + " (" + what + ", '" +
-                 nc.node.input(i) +
+  return nc.fail("input " + Twine(i) + " (" + what + ", '" + nc.node.input(i) +
                  "') must be a constant integer tensor; it is computed as " +
                  analysis.describeElements(v));
 }

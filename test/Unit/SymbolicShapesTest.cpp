@@ -270,8 +270,10 @@ func.func @f(%x: tensor<?x?x?xf32>, %g: tensor<?x?x128xf32>)
   ASSERT_TRUE(xd);
   EXPECT_EQ(v->dims[1], xd->dims[2]);
   EXPECT_EQ(v->dims[0], *mul(xd->dims[0], xd->dims[1]));
-  EXPECT_EQ(cast<RankedTensorType>(analysis->refinedType(ret(1))).getDimSize(2), 64);
-  EXPECT_EQ(cast<RankedTensorType>(analysis->refinedType(ret(2))).getDimSize(2), 64);
+  EXPECT_EQ(cast<RankedTensorType>(analysis->refinedType(ret(1))).getDimSize(2),
+            64);
+  EXPECT_EQ(cast<RankedTensorType>(analysis->refinedType(ret(2))).getDimSize(2),
+            64);
 }
 
 // KV cache: concat of past and new keys is past + seq; a mask sliced to

@@ -159,12 +159,10 @@ static LogicalResult verifyLayout(Operation *op, std::optional<StringRef> layout
 }
 
 /// Input, packed operands and bias of matmul_nbits and the ops built from it.
-static LogicalResult verifyMatMulOperands(Operation *op, Value input,
-                                          QuantAttr quant, Value qweight,
-                                          Value scales, Value qzeros,
-                                          Value gIdx, Value bias,
-                                          std::optional<uint64_t> inFeatures,
-                                          bool checkResult) {
+static LogicalResult
+verifyMatMulOperands(Operation *op, Value input, QuantAttr quant, Value qweight,
+                     Value scales, Value qzeros, Value gIdx, Value bias,
+                     std::optional<uint64_t> inFeatures, bool checkResult) {
   auto in = cast<RankedTensorType>(input.getType());
   if (in.getRank() < 1)
     return op->emitOpError("input must have rank >= 1");

@@ -121,7 +121,8 @@ SymExpr SymExpr::symbol(SymbolId s) {
 }
 
 bool SymExpr::isConstant() const {
-  return terms_.empty() || (terms_.size() == 1 && terms_.begin()->first.empty());
+  return terms_.empty() ||
+         (terms_.size() == 1 && terms_.begin()->first.empty());
 }
 
 std::optional<int64_t> SymExpr::getConstant() const {
@@ -192,10 +193,10 @@ std::string SymExpr::str(const SymbolTable &symbols) const {
   // Highest degree first, the constant last.
   std::vector<std::pair<Monomial, int64_t>> sorted(terms_.begin(),
                                                    terms_.end());
-  std::stable_sort(sorted.begin(), sorted.end(), [](const auto &a,
-                                                    const auto &b) {
-    return a.first.size() > b.first.size();
-  });
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto &a, const auto &b) {
+                     return a.first.size() > b.first.size();
+                   });
   for (const auto &[m, c] : sorted)
     emit(m, c);
   return s;

@@ -156,8 +156,8 @@ private:
   /// A position along a dimension of size `dim` for ONNX Slice with step 1:
   /// the clamped index in [0, dim], where it is decided.
   OptExpr slicePosition(const SymExpr &x, const SymExpr &dim);
-  OptExpr sliceDim(const SymExpr &dim, const SymExpr &start,
-                   const SymExpr &end, const SymExpr &step);
+  OptExpr sliceDim(const SymExpr &dim, const SymExpr &start, const SymExpr &end,
+                   const SymExpr &step);
 
   /// Elementwise over broadcast 1-D element lists.
   std::optional<Partial>
@@ -214,8 +214,9 @@ void ShapeTransfer::finish(Value v, const ResultFacts &rf, StringRef hint) {
     else if (dimsOk && (*rf.dims)[i])
       f.dims.push_back(*(*rf.dims)[i]);
     else
-      f.dims.push_back(SymExpr::symbol(syms.fresh(
-          SymbolKind::Size, hint.empty() ? "" : (hint + "_d" + Twine(i)).str())));
+      f.dims.push_back(SymExpr::symbol(
+          syms.fresh(SymbolKind::Size,
+                     hint.empty() ? "" : (hint + "_d" + Twine(i)).str())));
   }
   if (tracksElements(t)) {
     int64_t n = t.getNumElements();
@@ -270,9 +271,9 @@ void ShapeTransfer::process(Operation *op) {
   SmallVector<ResultFacts, 1> rfs = transfer(op);
   for (auto [i, r] : llvm::enumerate(op->getResults())) {
     finish(r, i < rfs.size() ? rfs[i] : ResultFacts(), "");
-    LLVM_DEBUG(llvm::dbgs() << op->getName() << " #" << i << ": dims "
-                            << A.describeDims(r) << ", elements "
-                            << A.describeElements(r) << "\n");
+    LLVM_DEBUG(llvm::dbgs()
+               << op->getName() << " #" << i << ": dims " << A.describeDims(r)
+               << ", elements " << A.describeElements(r) << "\n");
   }
 }
 
@@ -453,8 +454,8 @@ ResultFacts ShapeTransfer::broadcastOp(Operation *op) {
   ResultFacts rf;
   rf.dims = broadcast(shapes);
   Value result = op->getResult(0);
-  Type elem = cast<RankedTensorType>(op->getOperand(0).getType())
-                  .getElementType();
+  Type elem =
+      cast<RankedTensorType>(op->getOperand(0).getType()).getElementType();
   if (!isa<IntegerType>(elem))
     return rf;
   auto cmp = [&](const SymExpr &a, const SymExpr &b) {
@@ -466,10 +467,9 @@ ResultFacts ShapeTransfer::broadcastOp(Operation *op) {
     return pred(*c);
   };
   auto binary = [&](auto fn) {
-    return mapElements(result, op->getOperands(),
-                       [&](ArrayRef<SymExpr> a) -> OptExpr {
-                         return fn(a[0], a[1]);
-                       });
+    return mapElements(
+        result, op->getOperands(),
+        [&](ArrayRef<SymExpr> a) -> OptExpr { return fn(a[0], a[1]); });
   };
   llvm::TypeSwitch<Operation *>(op)
       .Case([&](nn::AddOp) {
@@ -493,8 +493,8 @@ ResultFacts ShapeTransfer::broadcastOp(Operation *op) {
             std::string s = e.str(syms);
             return e.getSymbol() || e.isConstant() ? s : "(" + s + ")";
           };
-          bool size = a.isNonNegative(syms) && b.getConstant() &&
-                      *b.getConstant() > 0;
+          bool size =
+              a.isNonNegative(syms) && b.getConstant() && *b.getConstant() > 0;
           return SymExpr::symbol(
               syms.opaque(paren(a) + "/" + paren(b),
                           size ? SymbolKind::Size : SymbolKind::Value));
@@ -802,8 +802,7 @@ ResultFacts ShapeTransfer::expand(nn::ExpandOp op) {
   const auto &in = dims(op.getInput());
   const auto *target = elems(op.getShape());
   int64_t rank = rankOf(op.getOutput());
-  if (!target || rank < (int64_t)in.size() ||
-      rank < (int64_t)target->size())
+  if (!target || rank < (int64_t)in.size() || rank < (int64_t)target->size())
     return {};
   Partial out(rank, SymExpr(1));
   for (size_t i = 0; i < target->size(); ++i) {
@@ -850,7 +849,8 @@ ResultFacts ShapeTransfer::matmul(nn::MatMulOp op) {
     a.insert(a.begin(), SymExpr(1));
   if (rhsVec)
     b.push_back(SymExpr(1));
-  SmallVector<SymExpr, 4> ab(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
+  SmallVector<SymExpr, 4> ab(a.begin(), a.end() - 2),
+      bb(b.begin(), b.end() - 2);
   Partial out = broadcast({&ab, &bb});
   if (!lhsVec)
     out.push_back(a[a.size() - 2]);
@@ -953,7 +953,8 @@ ResultFacts ShapeTransfer::castOp(nn::CastOp op) {
     auto c = x.getConstant();
     unsigned width = cast<IntegerType>(to).getWidth();
     if (c && width < 64 &&
-        (*c >= (int64_t(1) << (width - 1)) || *c < -(int64_t(1) << (width - 1))))
+        (*c >= (int64_t(1) << (width - 1)) ||
+         *c < -(int64_t(1) << (width - 1))))
       out.push_back(std::nullopt); // wraps
     else
       out.push_back(x);
@@ -1008,9 +1009,9 @@ SmallVector<ResultFacts, 1> ShapeTransfer::transfer(Operation *op) {
           [&](Operation *o) { return one(sameAs(o->getOperand(0))); })
       .Case([&](nn::CastOp o) { return one(castOp(o)); })
       .Case<nn::AddOp, nn::SubOp, nn::MulOp, nn::DivOp, nn::PowOp, nn::MinOp,
-            nn::MaxOp, nn::AndOp, nn::OrOp, nn::XorOp, nn::EqualOp,
-            nn::LessOp, nn::LessEqualOp, nn::GreaterOp, nn::GreaterEqualOp,
-            nn::WhereOp>([&](Operation *o) { return one(broadcastOp(o)); })
+            nn::MaxOp, nn::AndOp, nn::OrOp, nn::XorOp, nn::EqualOp, nn::LessOp,
+            nn::LessEqualOp, nn::GreaterOp, nn::GreaterEqualOp, nn::WhereOp>(
+          [&](Operation *o) { return one(broadcastOp(o)); })
       .Case([&](nn::MatMulOp o) { return one(matmul(o)); })
       .Case([&](nn::GemmOp o) { return one(gemm(o)); })
       .Case([&](nn::ReshapeOp o) { return one(reshape(o)); })
@@ -1050,8 +1051,9 @@ SmallVector<ResultFacts, 1> ShapeTransfer::transfer(Operation *op) {
         }
         if (auto iv = dyn_cast<IntegerAttr>(o.getValue());
             iv && tracksElements(o.getType())) {
-          int64_t v = iv.getType().isInteger(1) ? int64_t(iv.getValue().getBoolValue())
-                                                : iv.getValue().getSExtValue();
+          int64_t v = iv.getType().isInteger(1)
+                          ? int64_t(iv.getValue().getBoolValue())
+                          : iv.getValue().getSExtValue();
           rf.elements = Partial(
               cast<RankedTensorType>(o.getType()).getNumElements(), SymExpr(v));
         }

@@ -1,4 +1,5 @@
-//===- SymbolicShapes.h - symbolic shape reasoning over nn graphs -*- C++ -*-===//
+//===- SymbolicShapes.h - symbolic shape reasoning over nn graphs -*- C++
+//-*-===//
 //
 // Dynamic dimensions as symbols, shapes and shape-tensor values as integer
 // polynomials over them, propagated through a function of nn ops.
@@ -196,7 +197,8 @@ public:
   /// declared type where nothing more is known).
   mlir::Type refinedType(mlir::Value v) const;
   /// The elements of a tracked integer value if every one is a constant.
-  std::optional<llvm::SmallVector<int64_t>> constantElements(mlir::Value v) const;
+  std::optional<llvm::SmallVector<int64_t>>
+  constantElements(mlir::Value v) const;
 
   /// "[batch, seq, 32]" / "[batch*seq, -1]" (elements) for tests and
   /// debugging; "<unknown>" for values without facts.

@@ -13,8 +13,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialects/NN/IR/NNOps.h"
 #include "dialects/NN/Analysis/SymbolicShapes.h"
+#include "dialects/NN/IR/NNOps.h"
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -307,8 +307,8 @@ struct FuseRepeatInterleaveDynamic : OpRewritePattern<ConcatOp> {
     SmallVector<ReshapeOp> reshapes;
     for (auto [i, in] : llvm::enumerate(op.getInputs())) {
       auto reshape = in.getDefiningOp<ReshapeOp>();
-      auto expand = reshape ? reshape.getInput().getDefiningOp<ExpandOp>()
-                            : ExpandOp();
+      auto expand =
+          reshape ? reshape.getInput().getDefiningOp<ExpandOp>() : ExpandOp();
       auto unsq = expand ? expand.getInput().getDefiningOp<UnsqueezeOp>()
                          : UnsqueezeOp();
       if (!unsq || unsq.getAxes().size() != 1 ||
@@ -325,8 +325,7 @@ struct FuseRepeatInterleaveDynamic : OpRewritePattern<ConcatOp> {
     }
     Value x = split.getInput();
     auto xType = cast<RankedTensorType>(x.getType());
-    if (xType.getRank() != rank ||
-        normalizeAxis(split.getAxis(), rank) != a ||
+    if (xType.getRank() != rank || normalizeAxis(split.getAxis(), rank) != a ||
         split.getNumResults() != n ||
         llvm::any_of(split.getSizes(), [](int64_t s) { return s != 1; }))
       return failure();
@@ -351,8 +350,8 @@ struct FuseRepeatInterleaveDynamic : OpRewritePattern<ConcatOp> {
           return failure();
       for (int64_t d = 0; d < rank; ++d) {
         const gptq::shapes::SymExpr &want =
-            d < a ? e->dims[d] : (d == a ? gptq::shapes::SymExpr(*repeats)
-                                         : e->dims[d + 1]);
+            d < a ? e->dims[d]
+                  : (d == a ? gptq::shapes::SymExpr(*repeats) : e->dims[d + 1]);
         if (r->dims[d] != want)
           return failure();
       }
@@ -382,12 +381,11 @@ struct FuseRepeatInterleaveDynamic : OpRewritePattern<ConcatOp> {
     SmallVector<int64_t> expShape(
         cast<RankedTensorType>(expands[0].getType()).getShape());
     expShape[a] = xType.getDimSize(a);
-    Value u = UnsqueezeOp::create(
-        rewriter, loc, RankedTensorType::get(unsqShape, elem), x,
-        rewriter.getDenseI64ArrayAttr({a + 1}));
-    Value e = ExpandOp::create(rewriter, loc,
-                               RankedTensorType::get(expShape, elem), u,
-                               expandShape);
+    Value u = UnsqueezeOp::create(rewriter, loc,
+                                  RankedTensorType::get(unsqShape, elem), x,
+                                  rewriter.getDenseI64ArrayAttr({a + 1}));
+    Value e = ExpandOp::create(
+        rewriter, loc, RankedTensorType::get(expShape, elem), u, expandShape);
     Value shape = reshapeShape;
     if (!inferred) {
       SmallVector<int64_t> scale(rank, 1);
@@ -395,8 +393,8 @@ struct FuseRepeatInterleaveDynamic : OpRewritePattern<ConcatOp> {
       auto i64 = RankedTensorType::get({rank}, rewriter.getI64Type());
       Value scaleV = ConstantOp::create(
           rewriter, loc, i64, DenseElementsAttr::get(i64, ArrayRef(scale)));
-      shape = MulOp::create(rewriter, loc, reshapeShape.getType(),
-                            reshapeShape, scaleV);
+      shape = MulOp::create(rewriter, loc, reshapeShape.getType(), reshapeShape,
+                            scaleV);
     }
     rewriter.replaceOpWithNewOp<ReshapeOp>(op, outType, e, shape);
     return success();
