@@ -835,3 +835,14 @@ func.func @rotary_dim(%x: tensor<1x8x64xf32>, %p: tensor<1x8xi64>, %c: tensor<16
   %0 = nn.rotary_embedding %x, %p, %c, %c {num_heads = 8, rotary_embedding_dim = 3} : (tensor<1x8x64xf32>, tensor<1x8xi64>, tensor<16x4xf32>, tensor<16x4xf32>) -> tensor<1x8x64xf32>
   return
 }
+
+// -----
+
+// A shape operand longer than any rank (a hostile model): refused before
+// a type of that rank is built.
+func.func @expand_huge_rank(%x: tensor<2xf32>, %s: tensor<281440616972289xi64>) {
+  // expected-error @below {{'nn.expand' op shape operand has 281440616972289 elements, more than the supported rank 256}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.expand %x, %s : (tensor<2xf32>, tensor<281440616972289xi64>) -> tensor<?xf32>
+  return
+}
