@@ -52,11 +52,11 @@ private:
   const ValueFacts &get(Value v) {
     auto it = A.facts.find(v);
     if (it != A.facts.end())
-      return it->second;
+      return *it->second;
     ensure(v);
     it = A.facts.find(v);
     if (it != A.facts.end())
-      return it->second;
+      return *it->second;
     static const ValueFacts none;
     return none; // not a ranked tensor: never an operand we look at
   }
@@ -204,8 +204,8 @@ private:
 
 void ShapeTransfer::finish(Value v, const ResultFacts &rf, StringRef hint) {
   auto t = dyn_cast<RankedTensorType>(v.getType());
-  if (!t)
-    return;
+  if (!t || A.facts.count(v))
+    return; // facts, once given out, never change
   ValueFacts f;
   bool dimsOk = rf.dims && (int64_t)rf.dims->size() == t.getRank();
   for (int64_t i = 0; i < t.getRank(); ++i) {
@@ -238,7 +238,7 @@ void ShapeTransfer::finish(Value v, const ResultFacts &rf, StringRef hint) {
     }
     f.elements = std::move(e);
   }
-  A.facts[v] = std::move(f);
+  A.facts[v] = std::make_unique<ValueFacts>(std::move(f));
 }
 
 void ShapeTransfer::argument(BlockArgument arg) {
@@ -1083,7 +1083,7 @@ const ValueFacts *ShapeAnalysis::analyze(Value v) {
 
 const ValueFacts *ShapeAnalysis::lookup(Value v) const {
   auto it = facts.find(v);
-  return it == facts.end() ? nullptr : &it->second;
+  return it == facts.end() ? nullptr : it->second.get();
 }
 
 Type ShapeAnalysis::refinedType(Value v) const {

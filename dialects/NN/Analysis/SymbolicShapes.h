@@ -59,6 +59,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -175,7 +176,9 @@ struct ValueFacts {
 };
 
 /// Forward symbolic shape propagation (see the file comment). The analysis
-/// does not modify the IR; facts stay valid until it changes.
+/// does not modify the IR; facts stay valid until it changes. Pointers to
+/// facts stay valid for the analysis's lifetime (later analyze() calls
+/// included).
 class ShapeAnalysis {
 public:
   static constexpr int64_t kMaxElements = 64;
@@ -210,7 +213,8 @@ public:
 private:
   friend class ShapeTransfer;
   SymbolTable syms;
-  llvm::DenseMap<mlir::Value, ValueFacts> facts;
+  /// Boxed so that pointers handed out stay valid as the map grows.
+  llvm::DenseMap<mlir::Value, std::unique_ptr<ValueFacts>> facts;
 };
 
 } // namespace gptq::shapes
