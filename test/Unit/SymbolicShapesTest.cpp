@@ -340,3 +340,30 @@ func.func @f(%q: tensor<?x2x?x8xf32> {nn.dim_names = ["b", "", "s", ""]},
 }
 
 } // namespace
+
+namespace {
+// On-demand analysis (the importer's and the repeat_interleave pattern's
+// use): facts handed out stay valid while later analyze() calls add many
+// more values.
+TEST_F(ShapeAnalysisTest, OnDemandPointersStayValid) {
+  std::string src = "func.func @f(%x: tensor<?x8xf32> {nn.dim_names = "
+                    "[\"n\", \"\"]}) -> tensor<?x8xf32> {\n  %v0 = nn.relu "
+                    "%x : tensor<?x8xf32>\n";
+  for (int i = 1; i < 200; ++i)
+    src += "  %v" + std::to_string(i) + " = nn.relu %v" +
+           std::to_string(i - 1) + " : tensor<?x8xf32>\n";
+  src += "  return %v199 : tensor<?x8xf32>\n}\n";
+  module = parseSourceString<ModuleOp>(src, &ctx);
+  ASSERT_TRUE(module);
+  fn = module->lookupSymbol<func::FuncOp>("f");
+  ShapeAnalysis lazy;
+  Block &body = fn.getBody().front();
+  const ValueFacts *first = lazy.analyze(body.front().getResult(0));
+  ASSERT_TRUE(first);
+  const ValueFacts *last = lazy.analyze(ret(0)); // 199 more values
+  ASSERT_TRUE(last);
+  EXPECT_EQ(first, lazy.lookup(body.front().getResult(0)));
+  EXPECT_EQ(first->dims, last->dims);
+  EXPECT_EQ(lazy.describeDims(ret(0)), "[n, 8]");
+}
+} // namespace
