@@ -1112,3 +1112,14 @@ func.func @reduce_log_sum_exp_int(%x: tensor<3x4xi64>) {
   %0 = nn.reduce_log_sum_exp %x, axes = [1] : tensor<3x4xi64> -> tensor<3x1xi64>
   return
 }
+
+// -----
+
+// A shape operand longer than any rank (a hostile model): refused before
+// a type of that rank is built.
+func.func @expand_huge_rank(%x: tensor<2xf32>, %s: tensor<281440616972289xi64>) {
+  // expected-error @below {{'nn.expand' op shape operand has 281440616972289 elements, more than the supported rank 256}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.expand %x, %s : (tensor<2xf32>, tensor<281440616972289xi64>) -> tensor<?xf32>
+  return
+}
