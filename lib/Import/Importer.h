@@ -108,6 +108,9 @@ using ConvertFn = std::function<LogicalResult(NodeContext &)>;
 /// Converter tables: (domain, op type) -> converter.
 const llvm::StringMap<ConvertFn> &defaultDomainConverters();
 const llvm::StringMap<ConvertFn> &microsoftDomainConverters();
+/// The attention family (OnnxAttentionOps.cpp), added to those tables.
+void addDefaultDomainAttentionConverters(llvm::StringMap<ConvertFn> &table);
+void addMicrosoftAttentionConverters(llvm::StringMap<ConvertFn> &table);
 
 /// Maps an ONNX TensorProto data type to an MLIR element type (null if
 /// unsupported); `name` receives the ONNX name of the type.

@@ -378,9 +378,9 @@ LogicalResult Importer::checkOpsetsAndOps(const onnx::ModelProto &model) {
     error() << file << ": the model imports no default-domain (ai.onnx) opset";
     return failure();
   }
-  if (it->second < 13 || it->second > 21) {
+  if (it->second < 13 || it->second > 23) {
     error() << file << ": default-domain opset " << it->second
-            << " is not supported (13 through 21)";
+            << " is not supported (13 through 23)";
     return failure();
   }
   if (auto ms = opsets.find("com.microsoft");

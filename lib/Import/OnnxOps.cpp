@@ -977,6 +977,7 @@ const llvm::StringMap<ConvertFn> &gptq::onnximport::defaultDomainConverters() {
     t["Trilu"] = convertTrilu;
     t["CumSum"] = convertCumSum;
     t["ScatterND"] = convertScatterND;
+    addDefaultDomainAttentionConverters(t);
     return t;
   }();
   return table;
@@ -1264,6 +1265,7 @@ gptq::onnximport::microsoftDomainConverters() {
     t["SkipSimplifiedLayerNormalization"] = convertSkipSimplifiedLayerNorm;
     t["RotaryEmbedding"] = convertRotaryEmbedding;
     t["MatMulNBits"] = convertMatMulNBits;
+    addMicrosoftAttentionConverters(t);
     return t;
   }();
   return table;

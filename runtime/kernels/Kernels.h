@@ -54,6 +54,9 @@ Status kernelCumSum(const KernelArgs &a);
 Status kernelScatterND(const KernelArgs &a);
 Status kernelRotaryEmbedding(const KernelArgs &a);
 
+// Attention.cpp
+Status kernelAttention(const KernelArgs &a);
+
 } // namespace gptq::rt::kern
 
 #endif // GPTQ_RUNTIME_KERNELS_KERNELS_H

@@ -169,9 +169,9 @@ static Result runTest(const std::string &dir, Adaptations &adapt) {
     return {Outcome::Fail, "model.onnx does not parse"};
   for (const auto &op : model.opset_import())
     if ((op.domain().empty() || op.domain() == "ai.onnx") &&
-        (op.version() < 13 || op.version() > 21))
+        (op.version() < 13 || op.version() > 23))
       return {Outcome::Skip, "opset " + std::to_string(op.version()) +
-                                 " (13 through 21 are supported)"};
+                                 " (13 through 23 are supported)"};
   for (const auto &node : model.graph().node())
     if (!gptq::isSupportedOnnxOp(node.domain(), node.op_type()))
       return {Outcome::Skip, "unsupported op " + node.op_type()};
