@@ -800,9 +800,7 @@ Value padRows(Emit &e, Value x, Value len) {
   Value shape = e.concat(
       {e.dims(x, 0, 2), e.unsqueeze(extra, {0}), e.dims(x, 3, 4)}, 0);
   Type elem = typeOf(x).getElementType();
-  Value zeros = e.op<nn::ConstantOfShapeOp>(
-      {shape}, {e.attr("value", FloatAttr::get(elem, 0.0))});
-  return e.concat({x, zeros}, 2);
+  return e.concat({x, e.op<nn::ExpandOp>({e.scalar(elem, 0.0), shape})}, 2);
 }
 
 /// The present cache [B, Hkv, Tp, D]: rows [0, past_b) of `past` (or zeros
@@ -818,8 +816,7 @@ Value presentCache(Emit &e, Value past, Value fresh, Value pastLen, Value pos,
     Value shape = e.concat({e.dims(fresh, 0, 1), e.i64s({kvHeads}),
                             e.unsqueeze(len, {0}), e.i64s({headSize})},
                            0);
-    base = e.op<nn::ConstantOfShapeOp>(
-        {shape}, {e.attr("value", FloatAttr::get(elem, 0.0))});
+    base = e.op<nn::ExpandOp>({e.scalar(elem, 0.0), shape});
   }
   // Keep rows t < past_b of the old cache.
   Value rows = e.unsqueeze(e.range(len), {0});                    // [1, Tp]
@@ -842,9 +839,8 @@ Value padLast(Emit &e, Value x, Value len) {
   int64_t r = typeOf(x).getRank();
   Value extra = e.op<nn::SubOp>({len, e.dim(x, r - 1)});
   Value shape = e.concat({e.dims(x, 0, r - 1), e.unsqueeze(extra, {0})}, 0);
-  Value zeros = e.op<nn::ConstantOfShapeOp>(
-      {shape},
-      {e.attr("value", FloatAttr::get(typeOf(x).getElementType(), 0.0))});
+  Value zeros =
+      e.op<nn::ExpandOp>({e.scalar(typeOf(x).getElementType(), 0.0), shape});
   return e.concat({x, zeros}, r - 1);
 }
 
@@ -969,14 +965,15 @@ LogicalResult convertGroupQueryAttention(NodeContext &nc) {
       presentCache(e, pastV, value, pastLen, pos, len, Hkv, headSize, elem);
 
   // Query s (absolute position pos) sees keys t <= pos, and with a local
-  // window only t >= pos - local_window_size.
+  // window only the local_window_size last ones, t > pos - local_window_size
+  // (what onnxruntime 1.32's CPU kernel computes).
   Value keys = e.reshape(e.range(len), {1, 1, 1, -1});
   Value p4 = e.unsqueeze(pos, {1, 3}); // [B, 1, S, 1]
   Value allowed = e.op<nn::LessEqualOp>({keys, p4});
   if (*window > 0)
     allowed = e.op<nn::AndOp>(
-        {allowed, e.op<nn::GreaterEqualOp>(
-                      {keys, e.op<nn::SubOp>({p4, e.i64(*window)})})});
+        {allowed,
+         e.op<nn::GreaterOp>({keys, e.op<nn::SubOp>({p4, e.i64(*window)})})});
   Value mask = allowed;
   if (Value bias = nc.input(10)) {
     if (failed(checkBias(nc, bias, elem)))

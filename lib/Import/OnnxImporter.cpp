@@ -364,9 +364,9 @@ ElementsAttr Importer::makeElements(RankedTensorType type, ArrayRef<char> bytes,
 static bool isDefaultDomain(StringRef d) { return d.empty() || d == "ai.onnx"; }
 
 LogicalResult Importer::checkOpsetsAndOps(const onnx::ModelProto &model) {
-  if (model.ir_version() < 7 || model.ir_version() > 10) {
+  if (model.ir_version() < 7 || model.ir_version() > 11) {
     error() << file << ": ONNX IR version " << model.ir_version()
-            << " is not supported (7 through 10)";
+            << " is not supported (7 through 11)";
     return failure();
   }
   for (const auto &op : model.opset_import()) {

@@ -131,9 +131,9 @@ def run_case(c):
     mlir = os.path.join(work, name + ".mlir")
     exported = os.path.join(work, name + ".exported.onnx")
     for cmd in ([os.path.join(bin_dir, "gptq-translate"), "--import-onnx", path,
-                 "-o", mlir],
+                 "-o", mlir, "--force"],
                 [os.path.join(bin_dir, "gptq-translate"), "--export-onnx", mlir,
-                 "-o", exported, "--external-data=false"]):
+                 "-o", exported, "--external-data=false", "--force"]):
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             return "FAILED (%s)\n%s" % (" ".join(cmd[1:2]), r.stdout + r.stderr)
@@ -365,6 +365,9 @@ gqa("ms_gqa_rotary_interleaved_partial", 1, 4, [4, 2], 5,
     {"rotary_interleaved": 1}, rotary=16, gd=32)
 gqa("ms_gqa_window_softcap_scale", 5, 0, [4, 4], 5,
     {"local_window_size": 2, "softcap": 3.0, "scale": 0.5})
+gqa("ms_gqa_window", 5, 0, [4, 4], 5, {"local_window_size": 2})
+gqa("ms_gqa_softcap", 5, 0, [4, 4], 5, {"softcap": 3.0})
+gqa("ms_gqa_scale", 5, 0, [4, 4], 5, {"scale": 0.5})
 gqa("ms_gqa_attention_bias", 2, 3, [4], 5, bias=rand(1, 1, 2, 5))
 gqa("ms_gqa_f16", 1, 4, [4, 3], 5, dtype=np.float16)
 
