@@ -442,7 +442,9 @@ LogicalResult OnnxExporter::exportAttention(nn::AttentionOp op) {
   int64_t hq = qt.getDimSize(1), hkv = kt.getDimSize(1);
   std::string q = nameOf(op.getQuery()), k = nameOf(op.getKey()),
               v = nameOf(op.getValue());
-  auto tmp = [&](StringRef suffix) { return unique(name + "_" + suffix.str()); };
+  auto tmp = [&](StringRef suffix) {
+    return unique(name + "_" + suffix.str());
+  };
   auto slice = [&](const std::string &x, int64_t b, int64_t e) {
     std::string out = tmp("dims");
     node("Slice",
@@ -478,9 +480,8 @@ LogicalResult OnnxExporter::exportAttention(nn::AttentionOp op) {
     k = repeat(k);
     v = repeat(v);
   }
-  double scale = op.getScale()
-                     ? (double)op.getScale()->convertToFloat()
-                     : 1.0 / std::sqrt((double)qt.getDimSize(3));
+  double scale = op.getScale() ? (double)op.getScale()->convertToFloat()
+                               : 1.0 / std::sqrt((double)qt.getDimSize(3));
   if (!op.getScale() && ShapedType::isDynamic(qt.getDimSize(3)))
     return op.emitOpError("cannot be exported to ONNX: the default scale "
                           "needs a static head size");
@@ -551,17 +552,17 @@ LogicalResult OnnxExporter::exportAttention(nn::AttentionOp op) {
     auto *r = node("ReduceMax", {s}, {mx}, name + "_row_max");
     attrInts(r, "axes", {-1});
     attrInt(r, "keepdims", 1);
-    double lowest = APFloat::getLargest(cast<FloatType>(elem).getFloatSemantics(),
-                                        /*Negative=*/true)
-                        .convertToDouble();
+    double lowest =
+        APFloat::getLargest(cast<FloatType>(elem).getFloatSemantics(),
+                            /*Negative=*/true)
+            .convertToDouble();
     node("Greater", {mx, constScalar(elem, lowest, name + "_lowest")}, {valid},
          name + "_row_valid");
     node("Where", {valid, probs, constScalar(elem, 0.0, name + "_zero_f")},
          {kept}, name + "_guard");
     probs = kept;
   }
-  node("MatMul", {probs, v},
-       {define(op.getResult(), name + "_output")}, name);
+  node("MatMul", {probs, v}, {define(op.getResult(), name + "_output")}, name);
   return success();
 }
 

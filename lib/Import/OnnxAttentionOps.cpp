@@ -89,8 +89,8 @@ public:
   /// A 0-D constant of a float element type.
   Value scalar(Type elem, double v) {
     auto t = RankedTensorType::get({}, elem);
-    return nc.constant(DenseElementsAttr::get(
-        t, FloatAttr::get(elem, v).getValue()));
+    return nc.constant(
+        DenseElementsAttr::get(t, FloatAttr::get(elem, v).getValue()));
   }
 
   Value reshape(Value x, ArrayRef<int64_t> shape) {
@@ -110,8 +110,8 @@ public:
     return op<nn::ConcatOp>(xs, {i64Attr("axis", axis)});
   }
   SmallVector<Value> split(Value x, int64_t axis, ArrayRef<int64_t> sizes) {
-    return ops<nn::SplitOp>({x}, {i64Attr("axis", axis),
-                                  arrayAttr("sizes", sizes)});
+    return ops<nn::SplitOp>({x},
+                            {i64Attr("axis", axis), arrayAttr("sizes", sizes)});
   }
   Value cast(Value x, Type to) {
     if (!x || typeOf(x).getElementType() == to)
@@ -301,9 +301,9 @@ LogicalResult convertOnnxAttention(NodeContext &nc) {
               ? Attribute(BoolAttr::get(nc.imp.ctx, false))
               : Attribute(FloatAttr::get(
                     elem, -std::numeric_limits<double>::infinity()));
-      mask = e.concat(
-          {mask, nc.constant(DenseElementsAttr::get(padType, fill))},
-          mt.getRank() - 1);
+      mask =
+          e.concat({mask, nc.constant(DenseElementsAttr::get(padType, fill))},
+                   mt.getRank() - 1);
     }
   }
 
@@ -387,9 +387,8 @@ LogicalResult convertOnnxRotaryEmbedding(NodeContext &nc) {
       return nc.fail("without position_ids the caches must be 3-D "
                      "[batch, sequence, rotary_dim / 2]");
     Value bs = e.dims(cosC, 0, 2);
-    Value n = e.squeeze(e.op<nn::MulOp>({e.dims(cosC, 0, 1),
-                                         e.dims(cosC, 1, 2)}),
-                        {0});
+    Value n = e.squeeze(
+        e.op<nn::MulOp>({e.dims(cosC, 0, 1), e.dims(cosC, 1, 2)}), {0});
     Value flat = e.concat({e.i64s({-1}), e.dims(cosC, 2, 3)}, 0);
     pos = e.reshape(e.range(n), bs);
     cosC = e.reshape(cosC, flat);
@@ -530,8 +529,8 @@ Value maskFromIndex(Emit &e, Value mask, Value k, int64_t batch, Type elem,
   }
   case 2:
   case 3: {
-    Value keep = e.op<nn::GreaterOp>(
-        {mask, e.cast(e.i64(0), mt.getElementType())});
+    Value keep =
+        e.op<nn::GreaterOp>({mask, e.cast(e.i64(0), mt.getElementType())});
     Value add = e.op<nn::WhereOp>({keep, zero, masked});
     return e.unsqueeze(add, mt.getRank() == 2 ? ArrayRef<int64_t>{1, 2}
                                               : ArrayRef<int64_t>{1});
@@ -635,8 +634,8 @@ LogicalResult convertMsAttention(NodeContext &nc) {
   mask = addBias(e, mask, bias);
   // Self-attention: as many new keys as queries, so past_length + s is
   // nn.attention's bottom-right causal alignment.
-  Value y = e.fromHeads(
-      attention(e, q, k, v, mask, *uni != 0, scale, /*softcap=*/0));
+  Value y =
+      e.fromHeads(attention(e, q, k, v, mask, *uni != 0, scale, /*softcap=*/0));
   Value present;
   if (nc.outputUsed(1))
     present = e.concat({e.unsqueeze(k, {0}), e.unsqueeze(v, {0})}, 0);
@@ -654,8 +653,8 @@ LogicalResult convertMsAttention(NodeContext &nc) {
 
 LogicalResult convertMultiHeadAttention(NodeContext &nc) {
   if (failed(nc.expectInputs(1, 10)) ||
-      failed(rejectInputs(nc, {{8, "past_sequence_length"},
-                               {9, "cache_indirection"}})) ||
+      failed(rejectInputs(
+          nc, {{8, "past_sequence_length"}, {9, "cache_indirection"}})) ||
       failed(rejectOutput(nc, 3, "qk")))
     return failure();
   auto heads = nc.intAttr("num_heads", std::nullopt);
@@ -672,9 +671,11 @@ LogicalResult convertMultiHeadAttention(NodeContext &nc) {
   Value query = nc.input(0), key = nc.input(1), value = nc.input(2);
   Value bias = nc.input(3);
   Type elem = typeOf(query).getElementType();
-  int64_t qRank = typeOf(query).getRank(), kRank = key ? typeOf(key).getRank() : 0;
+  int64_t qRank = typeOf(query).getRank(),
+          kRank = key ? typeOf(key).getRank() : 0;
   // Bias [q_hidden + k_hidden + v_hidden], split by the hidden sizes.
-  auto biasParts = [&](int64_t qh, int64_t kh, int64_t vh) -> SmallVector<Value> {
+  auto biasParts = [&](int64_t qh, int64_t kh,
+                       int64_t vh) -> SmallVector<Value> {
     if (!bias)
       return {Value(), Value(), Value()};
     if (!isStatic(qh) || !isStatic(kh) || !isStatic(vh))
@@ -729,7 +730,8 @@ LogicalResult convertMultiHeadAttention(NodeContext &nc) {
     }
     k = e.transpose(kk, {0, 2, 1, 3});
     v = e.transpose(vv, {0, 2, 1, 3});
-  } else if (qRank == 3 && kRank == 3 && value && typeOf(value).getRank() == 3) {
+  } else if (qRank == 3 && kRank == 3 && value &&
+             typeOf(value).getRank() == 3) {
     auto b = biasParts(sizeOf(query, 2), sizeOf(key, 2), sizeOf(value, 2));
     q = e.toHeads(addTo(query, b[0]), H);
     k = e.toHeads(addTo(key, b[1]), H);
@@ -765,8 +767,8 @@ LogicalResult convertMultiHeadAttention(NodeContext &nc) {
     return failure();
   Value mask;
   if (Value kpm = nc.input(4))
-    mask = maskFromIndex(e, kpm, k, typeOf(query).getDimSize(0), elem,
-                         *filter, "key_padding_mask");
+    mask = maskFromIndex(e, kpm, k, typeOf(query).getDimSize(0), elem, *filter,
+                         "key_padding_mask");
   mask = addBias(e, mask, attnBias);
   // Causal: query s sees key t iff t <= past_length + s.
   bool causal = false;
@@ -775,9 +777,9 @@ LogicalResult convertMultiHeadAttention(NodeContext &nc) {
     if (isStatic(s) && isStatic(l) && s == l)
       causal = true;
     else
-      mask = restrictMask(e, mask,
-                          causalMask(e, q, k, pastK ? e.dim(pastK, 2) : Value()),
-                          elem);
+      mask = restrictMask(
+          e, mask, causalMask(e, q, k, pastK ? e.dim(pastK, 2) : Value()),
+          elem);
   }
   Value y =
       e.fromHeads(attention(e, q, k, v, mask, causal, scale, /*softcap=*/0));
@@ -797,8 +799,8 @@ LogicalResult convertMultiHeadAttention(NodeContext &nc) {
 /// at least P).
 Value padRows(Emit &e, Value x, Value len) {
   Value extra = e.op<nn::SubOp>({len, e.dim(x, 2)});
-  Value shape = e.concat(
-      {e.dims(x, 0, 2), e.unsqueeze(extra, {0}), e.dims(x, 3, 4)}, 0);
+  Value shape =
+      e.concat({e.dims(x, 0, 2), e.unsqueeze(extra, {0}), e.dims(x, 3, 4)}, 0);
   Type elem = typeOf(x).getElementType();
   return e.concat({x, e.op<nn::ExpandOp>({e.scalar(elem, 0.0), shape})}, 2);
 }
@@ -819,16 +821,15 @@ Value presentCache(Emit &e, Value past, Value fresh, Value pastLen, Value pos,
     base = e.op<nn::ExpandOp>({e.scalar(elem, 0.0), shape});
   }
   // Keep rows t < past_b of the old cache.
-  Value rows = e.unsqueeze(e.range(len), {0});                    // [1, Tp]
+  Value rows = e.unsqueeze(e.range(len), {0});                      // [1, Tp]
   Value keep = e.op<nn::LessOp>({rows, e.unsqueeze(pastLen, {1})}); // [B, Tp]
-  base = e.op<nn::WhereOp>(
-      {e.unsqueeze(keep, {1, 3}), base, e.scalar(elem, 0.0)});
+  base =
+      e.op<nn::WhereOp>({e.unsqueeze(keep, {1, 3}), base, e.scalar(elem, 0.0)});
   // Scatter the new rows: data [B, Tp, Hkv, D], indices [B, S, 2] = (b, pos).
   Value data = e.transpose(base, {0, 2, 1, 3});
   Value batch = e.op<nn::ExpandOp>(
       {e.unsqueeze(e.range(e.dim(pos, 0)), {1}), e.dims(pos, 0, 2)});
-  Value idx =
-      e.concat({e.unsqueeze(batch, {2}), e.unsqueeze(pos, {2})}, 2);
+  Value idx = e.concat({e.unsqueeze(batch, {2}), e.unsqueeze(pos, {2})}, 2);
   Value upd = e.reshape(fresh, {0, 0, kvHeads, headSize});
   Value out = e.op<nn::ScatterNDOp>({data, idx, upd});
   return e.transpose(out, {0, 2, 1, 3});
@@ -904,8 +905,8 @@ LogicalResult convertGroupQueryAttention(NodeContext &nc) {
       return nc.fail("packed QKV needs a static hidden size divisible by "
                      "num_heads + 2 * kv_num_heads");
     headSize = hidden / (Hq + 2 * Hkv);
-    auto parts = e.split(query, 2, {Hq * headSize, Hkv * headSize,
-                                    Hkv * headSize});
+    auto parts =
+        e.split(query, 2, {Hq * headSize, Hkv * headSize, Hkv * headSize});
     if (e.failed())
       return failure();
     query = parts[0];
@@ -926,14 +927,14 @@ LogicalResult convertGroupQueryAttention(NodeContext &nc) {
   // Lengths: total_b = seqlens_k[b] + 1; the first prompt (S equal to
   // total_sequence_length) has no past, later calls past_b = total_b - S.
   Value seqlens = e.cast(nc.input(5), e.b.getI64Type());
-  Value total = e.reshape(e.cast(nc.input(6), e.b.getI64Type()),
-                          ArrayRef<int64_t>{});
+  Value total =
+      e.reshape(e.cast(nc.input(6), e.b.getI64Type()), ArrayRef<int64_t>{});
   Value s = e.dim(query, 1);
   Value first = e.op<nn::EqualOp>({s, total});
   Value later = e.op<nn::SubOp>({e.op<nn::AddOp>({seqlens, e.i64(1)}), s});
   Value pastLen = e.op<nn::WhereOp>({first, e.i64(0), later}); // [B]
-  Value pos = e.op<nn::AddOp>({e.unsqueeze(pastLen, {1}),
-                               e.unsqueeze(e.range(s), {0})}); // [B, S]
+  Value pos = e.op<nn::AddOp>(
+      {e.unsqueeze(pastLen, {1}), e.unsqueeze(e.range(s), {0})}); // [B, S]
   // The cache holds max(past buffer length, total_sequence_length) rows.
   Value len = pastK ? e.op<nn::MaxOp>({e.dim(pastK, 2), total}) : total;
   if (e.failed())
@@ -943,14 +944,13 @@ LogicalResult convertGroupQueryAttention(NodeContext &nc) {
     Value cosC = nc.input(7), sinC = nc.input(8);
     if (!cosC || !sinC)
       return nc.fail("do_rotary = 1 needs cos_cache and sin_cache");
-    int64_t half = typeOf(cosC).getRank() == 2 ? sizeOf(cosC, 1)
-                                               : ShapedType::kDynamic;
+    int64_t half =
+        typeOf(cosC).getRank() == 2 ? sizeOf(cosC, 1) : ShapedType::kDynamic;
     if (!isStatic(half))
       return nc.fail("cos_cache must be 2-D with a static second dimension");
     SmallVector<NamedAttribute> common{
         e.attr("interleaved", e.b.getBoolAttr(*interleaved != 0)),
-        e.i64Attr("rotary_embedding_dim",
-                  2 * half == headSize ? 0 : 2 * half)};
+        e.i64Attr("rotary_embedding_dim", 2 * half == headSize ? 0 : 2 * half)};
     auto rope = [&](Value x, int64_t h) {
       SmallVector<NamedAttribute> attrs(common);
       attrs.push_back(e.i64Attr("num_heads", h));

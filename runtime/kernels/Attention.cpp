@@ -1,4 +1,5 @@
-//===- Attention.cpp - scaled dot-product attention (nn.attention) -*- C++ -*-===//
+//===- Attention.cpp - scaled dot-product attention (nn.attention) -*- C++
+//-*-===//
 //
 // query [B, Hq, S, D], key [B, Hkv, T, D], value [B, Hkv, T, Dv] (Hq a
 // multiple of Hkv; query head h reads key/value head h / (Hq / Hkv)), an
@@ -16,8 +17,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/kernels/Kernels.h"
 #include "runtime/kernels/KernelUtils.h"
+#include "runtime/kernels/Kernels.h"
 
 #include <cblas.h>
 #include <cfloat>
@@ -77,8 +78,9 @@ Status kernelAttention(const KernelArgs &a) {
       return fail(a, "query, key and value must be 4-D [batch, heads, ",
                   "sequence, head_size], got ", shapesList({&q, &k, &v}));
   if (!isFloat(q.dtype()) || k.dtype() != q.dtype() || v.dtype() != q.dtype())
-    return fail(a, "query, key and value must have one floating-point type, "
-                   "got ",
+    return fail(a,
+                "query, key and value must have one floating-point type, "
+                "got ",
                 q.describe(), ", ", k.describe(), ", ", v.describe());
   int64_t B = q.dim(0), Hq = q.dim(1), S = q.dim(2), D = q.dim(3);
   int64_t Hkv = k.dim(1), T = k.dim(2), Dv = v.dim(3);

@@ -45,8 +45,8 @@ std::vector<double> refAttention(const Tensor &q, const Tensor &k,
           if (c.softcap > 0)
             x = c.softcap * std::tanh(x / c.softcap);
           if (mask) {
-            double m = mask->getDouble(
-                broadcastIndex({b, h, s, t}, mask->shape()));
+            double m =
+                mask->getDouble(broadcastIndex({b, h, s, t}, mask->shape()));
             if (mask->dtype() == DType::Bool)
               x = m != 0 ? x : -inf;
             else
