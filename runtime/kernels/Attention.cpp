@@ -152,63 +152,67 @@ Status kernelAttention(const KernelArgs &a) {
         kp = kBuf.data();
         vp = vBuf.data();
       }
-      scores.resize(rows * T);
-      gemm(rows, T, D, (float)scale, qp, kp, /*transB=*/true, scores.data());
-      maskRow.resize(T);
+      // With causal masking no row of the block sees a key after
+      // s0 + rows - 1 + T - S: only the first `cols` keys are computed.
+      int64_t cols = causal ? std::clamp<int64_t>(s0 + rows + T - S, 0, T) : T;
+      scores.resize(rows * cols);
+      gemm(rows, cols, D, (float)scale, qp, kp, /*transB=*/true, scores.data());
+      maskRow.resize(cols);
       for (int64_t r = 0; r < rows; ++r) {
         int64_t s = s0 + r;
-        float *row = scores.data() + r * T;
+        float *row = scores.data() + r * cols;
         if (softcap > 0)
-          for (int64_t t = 0; t < T; ++t)
+          for (int64_t t = 0; t < cols; ++t)
             row[t] = softcap * std::tanh(row[t] / softcap);
         if (mask) {
           int64_t base = b * ms[0] + h * ms[1] + s * ms[2];
           if (mask->dtype() == DType::Bool) {
             const uint8_t *m = mask->data<uint8_t>() + base;
-            for (int64_t t = 0; t < T; ++t)
+            for (int64_t t = 0; t < cols; ++t)
               if (!m[t * ms[3]])
                 row[t] = neg;
           } else if (ms[3] == 1) {
-            loadF32(*mask, base, T, maskRow.data());
-            for (int64_t t = 0; t < T; ++t)
+            loadF32(*mask, base, cols, maskRow.data());
+            for (int64_t t = 0; t < cols; ++t)
               row[t] += maskRow[t];
           } else {
             float m;
             loadF32(*mask, base, 1, &m);
-            for (int64_t t = 0; t < T; ++t)
+            for (int64_t t = 0; t < cols; ++t)
               row[t] += m;
           }
         }
         // Keys after s + T - S are hidden (all of them when that is < 0).
-        int64_t visible = causal ? std::clamp<int64_t>(s + T - S + 1, 0, T) : T;
-        for (int64_t t = visible; t < T; ++t)
+        int64_t visible =
+            causal ? std::clamp<int64_t>(s + T - S + 1, 0, cols) : cols;
+        for (int64_t t = visible; t < cols; ++t)
           row[t] = neg;
         float mx = neg;
-        for (int64_t t = 0; t < T; ++t)
+        for (int64_t t = 0; t < cols; ++t)
           mx = std::max(mx, row[t]);
         if (!(mx > -FLT_MAX)) { // fully masked; NaN scores stay NaN
           bool nan = false;
-          for (int64_t t = 0; t < T; ++t)
+          for (int64_t t = 0; t < cols; ++t)
             nan = nan || std::isnan(row[t]);
-          std::fill(row, row + T, nan ? std::nanf("") : 0.0f);
+          std::fill(row, row + cols, nan ? std::nanf("") : 0.0f);
           continue;
         }
         float sum = 0;
-        for (int64_t t = 0; t < T; ++t) {
+        for (int64_t t = 0; t < cols; ++t) {
           row[t] = std::exp(row[t] - mx);
           sum += row[t];
         }
         float inv = 1.0f / sum;
-        for (int64_t t = 0; t < T; ++t)
+        for (int64_t t = 0; t < cols; ++t)
           row[t] *= inv;
       }
       int64_t oOff = ((b * Hq + h) * S + s0) * Dv;
       if (f32) {
-        gemm(rows, Dv, T, 1.0f, scores.data(), vp, /*transB=*/false,
+        gemm(rows, Dv, cols, 1.0f, scores.data(), vp, /*transB=*/false,
              out->data<float>() + oOff);
       } else {
         oBuf.resize(rows * Dv);
-        gemm(rows, Dv, T, 1.0f, scores.data(), vp, /*transB=*/false,
+        gemm(rows, Dv, cols, 1.0f, scores.data(), vp, /*transB=*/false,
              oBuf.data());
         storeF32(*out, oOff, rows * Dv, oBuf.data());
       }
