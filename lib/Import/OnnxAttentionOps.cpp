@@ -139,7 +139,14 @@ public:
   }
   /// [B, H, S, D] -> [B, S, H * D].
   Value fromHeads(Value x) {
-    return reshape(transpose(x, {0, 2, 1, 3}), {0, 0, -1});
+    if (!x)
+      return {};
+    auto t = typeOf(x);
+    int64_t hidden = ShapedType::isDynamic(t.getDimSize(1)) ||
+                             ShapedType::isDynamic(t.getDimSize(3))
+                         ? -1
+                         : t.getDimSize(1) * t.getDimSize(3);
+    return reshape(transpose(x, {0, 2, 1, 3}), {0, 0, hidden});
   }
 
   NodeContext &nc;
@@ -796,11 +803,12 @@ LogicalResult convertMultiHeadAttention(NodeContext &nc) {
 //===----------------------------------------------------------------------===//
 
 /// x [B, H, P, D] extended with zero rows to [B, H, len, D] (len: 0-D i64,
-/// at least P).
-Value padRows(Emit &e, Value x, Value len) {
+/// at least P). The zeros have the static head size, so the result has it
+/// even where the past's is dynamic.
+Value padRows(Emit &e, Value x, Value len, int64_t headSize) {
   Value extra = e.op<nn::SubOp>({len, e.dim(x, 2)});
-  Value shape =
-      e.concat({e.dims(x, 0, 2), e.unsqueeze(extra, {0}), e.dims(x, 3, 4)}, 0);
+  Value shape = e.concat(
+      {e.dims(x, 0, 2), e.unsqueeze(extra, {0}), e.i64s({headSize})}, 0);
   Type elem = typeOf(x).getElementType();
   return e.concat({x, e.op<nn::ExpandOp>({e.scalar(elem, 0.0), shape})}, 2);
 }
@@ -813,7 +821,7 @@ Value presentCache(Emit &e, Value past, Value fresh, Value pastLen, Value pos,
                    Value len, int64_t kvHeads, int64_t headSize, Type elem) {
   Value base;
   if (past) {
-    base = padRows(e, past, len);
+    base = padRows(e, past, len, headSize);
   } else {
     Value shape = e.concat({e.dims(fresh, 0, 1), e.i64s({kvHeads}),
                             e.unsqueeze(len, {0}), e.i64s({headSize})},
