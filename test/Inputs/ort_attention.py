@@ -10,7 +10,12 @@ caches), written as an .onnx model:
      output (1e-4 abs + 1e-3 rel for f32, 5e-3 + 5e-3 for f16);
   2. unless the case says otherwise, `gptq-translate` imports it and exports
      it again (nn.attention as standard opset-17 ops) and onnxruntime runs
-     the exported model: same outputs, same tolerances.
+     the exported model: same outputs, same tolerances;
+  3. for cases with constant weights (com.microsoft Attention), the import is
+     quantized (`gptq-opt --gptq-rtn`, 4 bits per channel: the QKV projection
+     is an ordinary linear layer) and exported; onnxruntime on that model
+     (MatMulNBits + the attention as standard ops) must match `gptq-run` on
+     the quantized module.
 
   ort_attention.py BIN_DIR WORK_DIR [CASE_PREFIX...]
 
@@ -45,7 +50,7 @@ CASES = []
 
 def case(name, op, inputs, outputs, attrs=None, domain="", opset=23,
          inits=None, dyn=None, export=True, out_types=None, tol=None,
-         ref=None):
+         ref=None, quantize=False):
     """inputs: [(name, array or None)] in the node's input order (None: an
     absent optional input); inits: names of inputs that are initializers;
     dyn: {input: [dim_param or None per dim]} for dynamic dimensions;
@@ -54,7 +59,8 @@ def case(name, op, inputs, outputs, attrs=None, domain="", opset=23,
     CASES.append(dict(name=name, op=op, inputs=inputs, outputs=outputs,
                       attrs=attrs or {}, domain=domain, opset=opset,
                       inits=set(inits or ()), dyn=dyn or {}, export=export,
-                      out_types=out_types or {}, tol=tol, ref=ref))
+                      out_types=out_types or {}, tol=tol, ref=ref,
+                      quantize=quantize))
 
 
 def build(c):
@@ -146,8 +152,36 @@ def run_case(c):
                                                  equal_nan=True):
             d = np.abs(g - w).max() if g.shape == w.shape else "shape"
             return "FAILED (exported model, output %s: %s)" % (o, d)
-    ops = sorted({n.op_type for n in onnx.load(exported).graph.node})
-    return "ok, exported (%s)" % " ".join(ops) if "-v" in only else "ok, exported"
+    if c["quantize"]:
+        qmlir = os.path.join(work, name + ".q.mlir")
+        qonnx = os.path.join(work, name + ".q.onnx")
+        tool = lambda t: os.path.join(bin_dir, t)
+        for cmd in ([tool("gptq-opt"), mlir, "--gptq-rtn=bits=4 group-size=-1",
+                     "-o", qmlir],
+                    [tool("gptq-translate"), "--export-onnx", qmlir, "-o", qonnx,
+                     "--external-data=false", "--force"]):
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            if r.returncode != 0:
+                return "FAILED (%s)\n%s" % (os.path.basename(cmd[0]),
+                                            r.stdout + r.stderr)
+        if not any(n.op_type == "MatMulNBits" for n in onnx.load(qonnx).graph.node):
+            return "FAILED (no MatMulNBits in the quantized model)"
+        sess = ort.InferenceSession(qonnx, providers=["CPUExecutionProvider"])
+        qargs = []
+        for n, v in feeds.items():
+            qargs += ["--input", "%s=%s" % (n, os.path.join(
+                work, "%s.in.%s.npy" % (name, n)))]
+        for o, v in zip(c["outputs"], sess.run(c["outputs"], feeds)):
+            p = os.path.join(work, "%s.q.out.%s.npy" % (name, o))
+            np.save(p, np.asarray(v))
+            qargs += ["--expect", "%s=%s" % (o, p)]
+        r = subprocess.run([tool("gptq-run"), qmlir] + qargs +
+                           ["--atol", str(atol), "--rtol", str(rtol)],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            return "FAILED (quantized, onnxruntime vs gptq-run)\n" + r.stdout + r.stderr
+        return "ok, exported, quantized"
+    return "ok, exported"
 
 
 # --- ai.onnx Attention (opset 23) -------------------------------------------
@@ -258,7 +292,7 @@ case("ms_attention_gpt2_past", "Attention",
      [("X", rand(2, 3, hidden)), ("W", w), ("Bias", bqkv), ("Mask", raw),
       ("Past", rand(2, 2, H, 3, hd))], ["Y", "Present"],
      {"num_heads": H, "unidirectional": 1}, domain=MS, opset=17,
-     inits=["W", "Bias"])
+     inits=["W", "Bias"], quantize=True)
 case("ms_attention_lengths", "Attention",
      [("X", rand(2, 4, hidden)), ("W", w), ("Bias", bqkv),
       ("Mask", ints([4, 2]))], ["Y"], {"num_heads": H}, domain=MS, opset=17,
@@ -273,7 +307,7 @@ case("ms_attention_qkv_sizes_bias", "Attention",
      [("X", rand(1, 4, hidden)), ("W", wv), ("Bias", rand(2 * hidden + 12)),
       ("Mask", None), ("Past", None), ("AB", rand(1, H, 4, 4))], ["Y"],
      {"num_heads": H, "qkv_hidden_sizes": [hidden, hidden, 12],
-      "scale": 0.7}, domain=MS, opset=17, inits=["W"])
+      "scale": 0.7}, domain=MS, opset=17, inits=["W"], quantize=True)
 
 # --- com.microsoft MultiHeadAttention -----------------------------------------
 kpm = np.ones((2, 5), np.int32)
