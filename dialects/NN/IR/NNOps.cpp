@@ -1031,7 +1031,7 @@ NN_INFER(RotaryEmbeddingOp) {
 
 /// Merges two sizes that must agree (either may be dynamic); false if both
 /// are static and differ.
-static bool mergeDim(int64_t a, int64_t b, int64_t &out) {
+static bool unifyDim(int64_t a, int64_t b, int64_t &out) {
   if (ShapedType::isDynamic(a)) {
     out = b;
     return true;
@@ -1057,17 +1057,17 @@ NN_INFER(AttentionOp) {
     return err("query, key and value element types differ: ", elem, ", ",
                k.getElementType(), ", ", v.getElementType());
   int64_t batch, kvHeads, kvLen, headSize;
-  if (!mergeDim(q.getDimSize(0), k.getDimSize(0), batch) ||
-      !mergeDim(batch, v.getDimSize(0), batch))
+  if (!unifyDim(q.getDimSize(0), k.getDimSize(0), batch) ||
+      !unifyDim(batch, v.getDimSize(0), batch))
     return err("batch sizes differ: query ", shapeStr(q.getShape()), ", key ",
                shapeStr(k.getShape()), ", value ", shapeStr(v.getShape()));
-  if (!mergeDim(k.getDimSize(1), v.getDimSize(1), kvHeads))
+  if (!unifyDim(k.getDimSize(1), v.getDimSize(1), kvHeads))
     return err("key and value head counts differ: ", shapeStr(k.getShape()),
                " vs ", shapeStr(v.getShape()));
-  if (!mergeDim(k.getDimSize(2), v.getDimSize(2), kvLen))
+  if (!unifyDim(k.getDimSize(2), v.getDimSize(2), kvLen))
     return err("key and value sequence lengths differ: ",
                shapeStr(k.getShape()), " vs ", shapeStr(v.getShape()));
-  if (!mergeDim(q.getDimSize(3), k.getDimSize(3), headSize))
+  if (!unifyDim(q.getDimSize(3), k.getDimSize(3), headSize))
     return err("query and key head sizes differ: ", shapeStr(q.getShape()),
                " vs ", shapeStr(k.getShape()));
   int64_t qHeads = q.getDimSize(1);
