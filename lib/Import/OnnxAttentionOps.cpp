@@ -137,15 +137,15 @@ public:
                        : -1;
     return transpose(reshape(x, {0, 0, heads, size}), {0, 2, 1, 3});
   }
-  /// [B, H, S, D] -> [B, S, H * D].
-  Value fromHeads(Value x) {
+  /// [B, H, S, D] -> [B, S, H * D]; `hidden` is H * D when the caller knows
+  /// it (the result then has it even where D is dynamic in x's type).
+  Value fromHeads(Value x, int64_t hidden = -1) {
     if (!x)
       return {};
     auto t = typeOf(x);
-    int64_t hidden = ShapedType::isDynamic(t.getDimSize(1)) ||
-                             ShapedType::isDynamic(t.getDimSize(3))
-                         ? -1
-                         : t.getDimSize(1) * t.getDimSize(3);
+    if (hidden < 0 && !ShapedType::isDynamic(t.getDimSize(1)) &&
+        !ShapedType::isDynamic(t.getDimSize(3)))
+      hidden = t.getDimSize(1) * t.getDimSize(3);
     return reshape(transpose(x, {0, 2, 1, 3}), {0, 0, hidden});
   }
 
@@ -383,6 +383,8 @@ LogicalResult convertOnnxRotaryEmbedding(NodeContext &nc) {
   Emit e(nc);
   Value x = nc.input(0), cosC = nc.input(1), sinC = nc.input(2);
   Value pos = nc.input(3);
+  if (typeOf(x).getRank() == 3 && *heads <= 0)
+    return nc.fail("3-D input needs num_heads");
   if (pos) {
     if (typeOf(cosC).getRank() != 2)
       return nc.fail("with position_ids the caches must be 2-D "
@@ -641,8 +643,8 @@ LogicalResult convertMsAttention(NodeContext &nc) {
   mask = addBias(e, mask, bias);
   // Self-attention: as many new keys as queries, so past_length + s is
   // nn.attention's bottom-right causal alignment.
-  Value y =
-      e.fromHeads(attention(e, q, k, v, mask, *uni != 0, scale, /*softcap=*/0));
+  Value y = e.fromHeads(
+      attention(e, q, k, v, mask, *uni != 0, scale, /*softcap=*/0), hs[2]);
   Value present;
   if (nc.outputUsed(1))
     present = e.concat({e.unsqueeze(k, {0}), e.unsqueeze(v, {0})}, 0);
@@ -803,12 +805,11 @@ LogicalResult convertMultiHeadAttention(NodeContext &nc) {
 //===----------------------------------------------------------------------===//
 
 /// x [B, H, P, D] extended with zero rows to [B, H, len, D] (len: 0-D i64,
-/// at least P). The zeros have the static head size, so the result has it
-/// even where the past's is dynamic.
-Value padRows(Emit &e, Value x, Value len, int64_t headSize) {
+/// at least P).
+Value padRows(Emit &e, Value x, Value len) {
   Value extra = e.op<nn::SubOp>({len, e.dim(x, 2)});
-  Value shape = e.concat(
-      {e.dims(x, 0, 2), e.unsqueeze(extra, {0}), e.i64s({headSize})}, 0);
+  Value shape =
+      e.concat({e.dims(x, 0, 2), e.unsqueeze(extra, {0}), e.dims(x, 3, 4)}, 0);
   Type elem = typeOf(x).getElementType();
   return e.concat({x, e.op<nn::ExpandOp>({e.scalar(elem, 0.0), shape})}, 2);
 }
@@ -821,7 +822,7 @@ Value presentCache(Emit &e, Value past, Value fresh, Value pastLen, Value pos,
                    Value len, int64_t kvHeads, int64_t headSize, Type elem) {
   Value base;
   if (past) {
-    base = padRows(e, past, len, headSize);
+    base = padRows(e, past, len);
   } else {
     Value shape = e.concat({e.dims(fresh, 0, 1), e.i64s({kvHeads}),
                             e.unsqueeze(len, {0}), e.i64s({headSize})},
@@ -988,8 +989,11 @@ LogicalResult convertGroupQueryAttention(NodeContext &nc) {
       return failure();
     mask = restrictMask(e, padLast(e, bias, len), allowed, elem);
   }
+  // The output is [B, S, num_heads * head_size] (a static hidden size even
+  // where the caches declare a dynamic head size).
   Value y = e.fromHeads(attention(e, e.toHeads(query, Hq), presentK, presentV,
-                                  mask, /*causal=*/false, scale, *softcap));
+                                  mask, /*causal=*/false, scale, *softcap),
+                        Hq * headSize);
   if (e.failed())
     return failure();
   nc.setOutput(0, y);

@@ -1013,9 +1013,17 @@ NN_INFER(RotaryEmbeddingOp) {
   if (!pos.getElementType().isInteger(64))
     return err("position_ids must be i64, got ", pos.getElementType());
   if (in.getRank() == 3 && intOr(adaptor.getNumHeadsAttr(), 0) <= 0) {
-    // Hidden size = heads * head_size cannot be split without num_heads
-    // unless rotary_dim covers it; require the attribute for clarity.
-    return err("num_heads is required for 3-D input");
+    // Without num_heads the head size is 2 * the caches' columns (as in
+    // onnxruntime), which a partial rotary_embedding_dim would contradict.
+    if (intOr(adaptor.getRotaryEmbeddingDimAttr(), 0) != 0)
+      return err("num_heads is required with rotary_embedding_dim for 3-D "
+                 "input");
+    int64_t hidden = in.getDimSize(2), half = cosT.getDimSize(1);
+    if (!ShapedType::isDynamic(hidden) && !ShapedType::isDynamic(half) &&
+        (half == 0 || hidden % (2 * half) != 0))
+      return err("without num_heads the hidden size ", hidden,
+                 " must be a multiple of the head size 2 * ", half,
+                 " (twice the caches' columns)");
   }
   if (intOr(adaptor.getRotaryEmbeddingDimAttr(), 0) < 0 ||
       intOr(adaptor.getRotaryEmbeddingDimAttr(), 0) % 2 != 0)

@@ -821,9 +821,18 @@ func.func @rotary_pos(%x: tensor<1x8x64xf32>, %p: tensor<1x8xi32>, %c: tensor<16
 // -----
 
 func.func @rotary_heads(%x: tensor<1x8x64xf32>, %p: tensor<1x8xi64>, %c: tensor<16x4xf32>) {
-  // expected-error @below {{'nn.rotary_embedding' op num_heads is required for 3-D input}}
+  // expected-error @below {{'nn.rotary_embedding' op num_heads is required with rotary_embedding_dim for 3-D input}}
   // expected-error @below {{failed to infer returned types}}
-  %0 = nn.rotary_embedding %x, %p, %c, %c : (tensor<1x8x64xf32>, tensor<1x8xi64>, tensor<16x4xf32>, tensor<16x4xf32>) -> tensor<1x8x64xf32>
+  %0 = nn.rotary_embedding %x, %p, %c, %c {rotary_embedding_dim = 4} : (tensor<1x8x64xf32>, tensor<1x8xi64>, tensor<16x4xf32>, tensor<16x4xf32>) -> tensor<1x8x64xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_head_size(%x: tensor<1x8x60xf32>, %p: tensor<1x8xi64>, %c: tensor<16x4xf32>) {
+  // expected-error @below {{'nn.rotary_embedding' op without num_heads the hidden size 60 must be a multiple of the head size 2 * 4 (twice the caches' columns)}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.rotary_embedding %x, %p, %c, %c : (tensor<1x8x60xf32>, tensor<1x8xi64>, tensor<16x4xf32>, tensor<16x4xf32>) -> tensor<1x8x60xf32>
   return
 }
 
