@@ -266,6 +266,8 @@ LogicalResult convertOnnxAttention(NodeContext &nc) {
       typeOf(v).getRank() != rank)
     return nc.fail("Q, K and V must all be 3-D or all be 4-D");
   Type elem = typeOf(q).getElementType();
+  if (!isa<FloatType>(elem))
+    return nc.fail("Q must be floating point, got " + typeStr(elem));
   if (rank == 3) {
     if (*qHeads <= 0 || *kvHeads <= 0)
       return nc.fail("3-D inputs need q_num_heads and kv_num_heads");
@@ -613,6 +615,8 @@ LogicalResult convertMsAttention(NodeContext &nc) {
                      "num_heads");
   Emit e(nc);
   Type elem = typeOf(x).getElementType();
+  if (!isa<FloatType>(elem))
+    return nc.fail("input must be floating point, got " + typeStr(elem));
   // The projection is an ordinary linear layer (nn.matmul with the
   // constant weights): the GPTQ passes quantize it.
   Value qkv = e.op<nn::MatMulOp>({x, w});
@@ -680,6 +684,8 @@ LogicalResult convertMultiHeadAttention(NodeContext &nc) {
   Value query = nc.input(0), key = nc.input(1), value = nc.input(2);
   Value bias = nc.input(3);
   Type elem = typeOf(query).getElementType();
+  if (!isa<FloatType>(elem))
+    return nc.fail("query must be floating point, got " + typeStr(elem));
   int64_t qRank = typeOf(query).getRank(),
           kRank = key ? typeOf(key).getRank() : 0;
   // Bias [q_hidden + k_hidden + v_hidden], split by the hidden sizes.
@@ -742,6 +748,8 @@ LogicalResult convertMultiHeadAttention(NodeContext &nc) {
   } else if (qRank == 3 && kRank == 3 && value &&
              typeOf(value).getRank() == 3) {
     auto b = biasParts(sizeOf(query, 2), sizeOf(key, 2), sizeOf(value, 2));
+    if (e.failed())
+      return failure();
     q = e.toHeads(addTo(query, b[0]), H);
     k = e.toHeads(addTo(key, b[1]), H);
     v = e.toHeads(addTo(value, b[2]), H);
@@ -903,6 +911,8 @@ LogicalResult convertGroupQueryAttention(NodeContext &nc) {
   Emit e(nc);
   Value query = nc.input(0), key = nc.input(1), value = nc.input(2);
   Type elem = typeOf(query).getElementType();
+  if (!isa<FloatType>(elem))
+    return nc.fail("query must be floating point, got " + typeStr(elem));
   if (typeOf(query).getRank() != 3)
     return nc.fail("query must be 3-D [batch, sequence, hidden]");
   int64_t hidden = sizeOf(query, 2), headSize;
