@@ -148,16 +148,38 @@ struct GPTQQuantizePass
       return;
     }
 
+    // The runtime, checking every activation for NaN/Inf; f16/bf16 models
+    // compute in f32 (HalfCompute.h). The model's inputs must be fillable
+    // (LanguageModelInputs.h) before any calibration work.
+    RunnerOptions ro;
+    ro.checkFinite = true;
+    ro.discardOutputs = true; // logits and present.* of every lane
+    auto half = parseHalfCompute(halfCompute);
+    if (!half) {
+      emitError(module.getLoc())
+          << "half-compute must be f32, f32-per-use or native, got '"
+          << halfCompute << "'";
+      return signalPassFailure();
+    }
+    ro.halfCompute = *half;
+    auto overrides = readInputOverrides(
+        std::vector<std::string>(inputs.begin(), inputs.end()));
+    if (!overrides) {
+      emitError(module.getLoc()) << overrides.status().message();
+      return signalPassFailure();
+    }
+    ro.inputOverrides = overrides.take();
+    auto runner = ModelRunner::create(module, ro);
+    if (!runner)
+      return signalPassFailure();
+    if (!runner->languageModelStatus()) {
+      emitError(module.getLoc()) << runner->languageModelStatus().message();
+      return signalPassFailure();
+    }
+
     std::vector<int64_t> ids;
     int64_t seq = 0;
     if (failed(loadCalibration(module, ids, seq)))
-      return signalPassFailure();
-
-    // The runtime, checking every activation for NaN/Inf.
-    RunnerOptions ro;
-    ro.checkFinite = true;
-    auto runner = ModelRunner::create(module, ro);
-    if (!runner)
       return signalPassFailure();
     if (auto st = runner->checkTokens(ids.data(), (int64_t)ids.size(),
                                       "calibration file '" + calibration + "'");
@@ -184,16 +206,27 @@ struct GPTQQuantizePass
     for (auto [i, l] : llvm::enumerate(*layers))
       weightIds[i] = mapping.valueIds.lookup(l.weight.getResult());
 
-    // Lanes of `batch` sequences each.
-    const rt::IOSpec &in = runner->plan().inputs[0];
+    // Lanes of `batch` sequences each (the token input's static batch, if
+    // it has one), every input filled (attention_mask, position_ids, empty
+    // pasts, ... and --input overrides).
     std::vector<rt::NamedTensors> lanes;
-    int64_t lane = std::max<int64_t>(1, batch);
+    int64_t lane = runner->batchFor(batch);
+    if (lane != std::max<int64_t>(1, batch) && nsamples % lane != 0) {
+      emitError(module.getLoc())
+          << "the model's batch is fixed at " << lane << "; nsamples ("
+          << (int64_t)nsamples << ") must be a multiple of it";
+      return signalPassFailure();
+    }
     for (int64_t s0 = 0; s0 < nsamples; s0 += lane) {
       int64_t b = std::min(lane, (int64_t)nsamples - s0);
-      rt::Tensor t = rt::Tensor::empty(in.dtype, {b, seq});
-      for (int64_t i = 0; i < b * seq; ++i)
-        t.setInt(i, ids[s0 * seq + i]);
-      lanes.push_back({{in.name, t}});
+      auto feeds =
+          runner->languageModelFeeds(ids.data() + s0 * seq, b, seq, s0);
+      if (!feeds) {
+        emitError(module.getLoc())
+            << "calibration inputs: " << feeds.status().message();
+        return signalPassFailure();
+      }
+      lanes.push_back(feeds.take());
     }
 
     std::unique_ptr<rt::quant::HessianAccumulator> hessian;
@@ -261,9 +294,15 @@ struct GPTQQuantizePass
                                      /*withLoss=*/true)
                      << "\n";
       }
+      // In the dtype the plan computes with: an f16 model computed in f32
+      // takes the dequantized weights unrounded, as its quantized matmuls
+      // will compute them (f16 scales times integers are exact in f32).
       if (trueSequential)
-        return runner->executor().replaceConstant(
-            weightIds[li], weightTensorFor(l, r.dequantized));
+        return runner->replaceConstant(
+            weightIds[li],
+            weightTensorFor(
+                l, r.dequantized,
+                runner->executor().constant(weightIds[li]).dtype()));
       return rt::Status::ok();
     };
     if (auto st = runner->executor().sweep(lanes, cb); !st) {

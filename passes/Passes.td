@@ -84,6 +84,12 @@ def GPTQQuantize : Pass<"gptq-quantize", "mlir::ModuleOp"> {
            "Seed for drawing windows from a flat calibration stream">,
     Option<"batch", "batch", "int64_t", /*default=*/"16",
            "Calibration sequences per runtime lane">,
+    ListOption<"inputs", "input", "std::string",
+               "Graph inputs given instead of filled: NAME=file.npy (a first "
+               "dimension of one row per calibration sequence is indexed by "
+               "sequence, a single row repeated)">,
+    Option<"halfCompute", "half-compute", "std::string", /*default=*/"\"f32\"",
+           "f16/bf16 models: f32 (convert once), f32-per-use or native">,
   ]);
 }
 

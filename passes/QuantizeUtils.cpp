@@ -1,6 +1,7 @@
 //===- QuantizeUtils.cpp - shared by gptq-quantize and gptq-rtn -*- C++ -*-===//
 
 #include "passes/QuantizeUtils.h"
+#include "passes/ParameterNames.h"
 
 #include "gptq/Exec/PlanBuilder.h"
 
@@ -27,6 +28,11 @@ using namespace gptq::quantize;
 /// name ("/layers.0/wq/MatMul" -> "layers.0.wq").
 std::string quantize::linearLayerName(Operation *op, nn::ConstantOp weight,
                                      size_t index) {
+  // torch.onnx dynamo exports record the module ("node_linear" with weight
+  // "val_3" would name nothing).
+  std::string module = names::exporterModule(op->getLoc());
+  if (!module.empty())
+    return module;
   if (auto n = dyn_cast<NameLoc>(weight.getLoc())) {
     StringRef w = n.getName().getValue();
     if (!w.empty() && !w.contains("::") && !w.starts_with("/") &&
@@ -199,9 +205,10 @@ std::vector<float> quantize::readWeight(const LinearLayer &layer) {
 }
 
 rt::Tensor quantize::weightTensorFor(const LinearLayer &layer,
-                                     const std::vector<float> &dequantized) {
+                                     const std::vector<float> &dequantized,
+                                     std::optional<rt::DType> as) {
   auto type = cast<RankedTensorType>(layer.weight->getResult(0).getType());
-  rt::DType dtype = *toDType(type.getElementType());
+  rt::DType dtype = as ? *as : *toDType(type.getElementType());
   rt::Tensor t = rt::Tensor::empty(
       dtype, {type.getDimSize(0), type.getDimSize(1)});
   for (int64_t k = 0; k < layer.k; ++k)

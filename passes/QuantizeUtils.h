@@ -16,6 +16,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,10 +38,11 @@ struct Selection {
   std::vector<std::string> include, exclude;
 };
 
-/// The name of a linear layer: the weight's initializer name when it is a
-/// parameter name ("model.layers.0.q_proj.weight" -> "model.layers.0.q_proj"),
-/// else the node name ("/layers.0/wq/MatMul" -> "layers.0.wq"), else
-/// "linear<index>".
+/// The name of a linear layer: the module torch.onnx's dynamo exporter
+/// recorded for its node (names::exporterModule), else the weight's
+/// initializer name when it is a parameter name ("model.layers.0.q_proj
+/// .weight" -> "model.layers.0.q_proj"), else the node name
+/// ("/layers.0/wq/MatMul" -> "layers.0.wq"), else "linear<index>".
 std::string linearLayerName(mlir::Operation *op, nn::ConstantOp weight,
                             size_t index);
 
@@ -57,10 +59,12 @@ collectLinearLayers(mlir::ModuleOp module, const Selection &selection,
 std::vector<float> readWeight(const LinearLayer &layer);
 
 /// A tensor in the layout and element type of the layer's weight constant
-/// holding `dequantized` ([K, N] float, alpha applied): what the runtime must
+/// (or `as`, e.g. f32 where an f16 model computes in f32) holding
+/// `dequantized` ([K, N] float, alpha applied): what the runtime must
 /// compute with so that the layer behaves as quantized.
 rt::Tensor weightTensorFor(const LinearLayer &layer,
-                           const std::vector<float> &dequantized);
+                           const std::vector<float> &dequantized,
+                           std::optional<rt::DType> as = std::nullopt);
 
 /// Replaces the layer's op by gptq.matmul_nbits with the packed weight
 /// (scales stored as f16, g_idx only for act-order, gemm C as bias or a

@@ -8,7 +8,8 @@
 // Attributes keep the IR names: axis, axes, perm, keepdims, sizes, alpha,
 // beta, trans_a, trans_b, allowzero, start, end, approximate, min, max,
 // upper, k, exclusive, reverse, reduction, interleaved, num_heads,
-// rotary_embedding_dim, scale, epsilon; bools are stored as 0/1 integers.
+// rotary_embedding_dim, scale, epsilon, detect_positive, detect_negative,
+// fmod, batch_dims, select_last_index; bools are stored as 0/1 integers.
 // Special cases:
 //   nn.cast             target type = outputDTypes[0]
 //   nn.constant_of_shape fill value in "value" (double) and "value_int"

@@ -96,3 +96,43 @@ except Exception:
     pass
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")
+
+# Hugging Face loader tests (test/Export/hf-load-*.test) load --hf-config
+# checkpoints with transformers and GPTQModel. They need torch, transformers,
+# optimum and gptqmodel from PyPI, which CI never installs: the features are
+# set only when the python given by `--param hf_python=PATH`, $GPTQ_HF_PYTHON
+# or the configured python imports them.
+#   hf-transformers  transformers' GPTQ loading (optimum + gptqmodel)
+#   hf-gptqmodel     GPTQModel.load
+hf_python = (lit_config.params.get("hf_python") or os.environ.get("GPTQ_HF_PYTHON")
+             or config.python_executable)
+config.substitutions.append(("%hf_python", hf_python))
+_hf_probe = r"""
+import importlib, sys
+have = {}
+for m in ("torch", "transformers", "optimum.gptq", "gptqmodel"):
+    try:
+        importlib.import_module(m)
+        have[m] = True
+    except Exception as e:
+        have[m] = False
+        print("missing: %s (%s: %s)" % (m, type(e).__name__, str(e).splitlines()[0] if str(e) else ""))
+if all(have.values()):
+    print("features: hf-transformers hf-gptqmodel")
+"""
+try:
+    import subprocess
+    _r = subprocess.run([hf_python, "-c", _hf_probe], stdout=subprocess.PIPE,
+                        stderr=subprocess.DEVNULL, timeout=600)
+    _out = _r.stdout.decode(errors="replace")
+    _features = [l for l in _out.splitlines() if l.startswith("features: ")]
+    if _features:
+        for f in _features[0].split()[1:]:
+            config.available_features.add(f)
+    else:
+        lit_config.note("Hugging Face loader tests are unsupported: %s cannot import %s "
+                        "(pip install torch transformers optimum gptqmodel; --param hf_python=PATH)"
+                        % (hf_python, "; ".join(l[len("missing: "):] for l in _out.splitlines()
+                                                  if l.startswith("missing: "))))
+except (OSError, subprocess.SubprocessError) as e:
+    lit_config.note("Hugging Face loader tests are unsupported: %s" % e)

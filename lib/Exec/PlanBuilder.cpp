@@ -133,6 +133,61 @@ static bool convertAttr(Attribute a, rt::AttrValue &out) {
   return true;
 }
 
+/// The IO spec of a graph input or output: its name (nn.name, else
+/// `fallback`), dtype, shape and dimension names (nn.dim_names).
+static FailureOr<rt::IOSpec> ioSpecOf(Type type, DictionaryAttr attrs,
+                                      const std::string &fallback, int value,
+                                      Location loc) {
+  rt::IOSpec spec;
+  auto tt = dyn_cast<RankedTensorType>(type);
+  auto dtype = tt ? toDType(tt.getElementType()) : std::nullopt;
+  if (!dtype) {
+    emitError(loc) << "graph input/output '" << fallback
+                   << "' has a type the runtime cannot hold: " << type;
+    return failure();
+  }
+  spec.name = fallback;
+  if (attrs)
+    if (auto n = attrs.getAs<StringAttr>(nn::NNDialect::kNameAttr))
+      spec.name = n.str();
+  spec.value = value;
+  spec.dtype = *dtype;
+  spec.shape = toShape(tt.getShape());
+  spec.dimNames.assign(spec.shape.size(), "");
+  if (attrs)
+    if (auto dims = attrs.getAs<ArrayAttr>(nn::NNDialect::kDimNamesAttr))
+      for (auto [i, d] : llvm::enumerate(dims))
+        if (auto s = dyn_cast<StringAttr>(d); s && i < spec.dimNames.size())
+          spec.dimNames[i] = s.str();
+  return spec;
+}
+
+FailureOr<std::pair<std::vector<rt::IOSpec>, std::vector<rt::IOSpec>>>
+gptq::planSignature(ModuleOp module, StringRef funcName) {
+  auto fn = module.lookupSymbol<func::FuncOp>(funcName);
+  if (!fn || fn.isExternal()) {
+    emitError(module.getLoc()) << "no function @" << funcName << " to run";
+    return failure();
+  }
+  std::vector<rt::IOSpec> inputs, outputs;
+  FunctionType type = fn.getFunctionType();
+  for (auto [i, t] : llvm::enumerate(type.getInputs())) {
+    auto spec = ioSpecOf(t, fn.getArgAttrDict(i), "arg" + std::to_string(i), -1,
+                         fn.getLoc());
+    if (failed(spec))
+      return failure();
+    inputs.push_back(*spec);
+  }
+  for (auto [i, t] : llvm::enumerate(type.getResults())) {
+    auto spec = ioSpecOf(t, fn.getResultAttrDict(i),
+                         "output" + std::to_string(i), -1, fn.getLoc());
+    if (failed(spec))
+      return failure();
+    outputs.push_back(*spec);
+  }
+  return std::make_pair(std::move(inputs), std::move(outputs));
+}
+
 FailureOr<std::shared_ptr<rt::Plan>>
 gptq::buildPlan(ModuleOp module, StringRef funcName, PlanMapping *mapping) {
   auto fn = module.lookupSymbol<func::FuncOp>(funcName);
@@ -151,38 +206,12 @@ gptq::buildPlan(ModuleOp module, StringRef funcName, PlanMapping *mapping) {
     return id;
   };
 
-  auto ioSpec = [&](Type type, DictionaryAttr attrs, const std::string &fallback,
-                    int value, Location loc) -> FailureOr<rt::IOSpec> {
-    rt::IOSpec spec;
-    auto tt = dyn_cast<RankedTensorType>(type);
-    auto dtype = tt ? toDType(tt.getElementType()) : std::nullopt;
-    if (!dtype) {
-      emitError(loc) << "graph input/output '" << fallback
-                     << "' has a type the runtime cannot hold: " << type;
-      return failure();
-    }
-    spec.name = fallback;
-    if (attrs)
-      if (auto n = attrs.getAs<StringAttr>(nn::NNDialect::kNameAttr))
-        spec.name = n.str();
-    spec.value = value;
-    spec.dtype = *dtype;
-    spec.shape = toShape(tt.getShape());
-    spec.dimNames.assign(spec.shape.size(), "");
-    if (attrs)
-      if (auto dims = attrs.getAs<ArrayAttr>(nn::NNDialect::kDimNamesAttr))
-        for (auto [i, d] : llvm::enumerate(dims))
-          if (auto s = dyn_cast<StringAttr>(d); s && i < spec.dimNames.size())
-            spec.dimNames[i] = s.str();
-    return spec;
-  };
-
   Block &body = fn.getBody().front();
   for (BlockArgument arg : body.getArguments()) {
     int id = newValue(arg);
-    auto spec = ioSpec(arg.getType(), fn.getArgAttrDict(arg.getArgNumber()),
-                       "arg" + std::to_string(arg.getArgNumber()), id,
-                       fn.getLoc());
+    auto spec =
+        ioSpecOf(arg.getType(), fn.getArgAttrDict(arg.getArgNumber()),
+                 "arg" + std::to_string(arg.getArgNumber()), id, fn.getLoc());
     if (failed(spec))
       return failure();
     plan->inputs.push_back(*spec);
@@ -313,9 +342,9 @@ gptq::buildPlan(ModuleOp module, StringRef funcName, PlanMapping *mapping) {
 
   auto ret = cast<func::ReturnOp>(body.getTerminator());
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
-    auto spec = ioSpec(v.getType(), fn.getResultAttrDict(i),
-                       "output" + std::to_string(i), m.valueIds.lookup(v),
-                       fn.getLoc());
+    auto spec = ioSpecOf(v.getType(), fn.getResultAttrDict(i),
+                         "output" + std::to_string(i), m.valueIds.lookup(v),
+                         fn.getLoc());
     if (failed(spec))
       return failure();
     plan->outputs.push_back(*spec);

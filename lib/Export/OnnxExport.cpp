@@ -1,7 +1,8 @@
 //===- OnnxExport.cpp - nn/gptq modules to ONNX -----------------*- C++ -*-===//
 //
-// Every nn op maps to default-domain opset-17 ONNX (nn.rms_norm and nn.gelu
-// are decomposed; nn.rotary_embedding is com.microsoft.RotaryEmbedding);
+// Every nn op maps to default-domain opset-17 ONNX, or 18 where an op needs
+// it (Bitwise*, max/min scatter reductions); nn.rms_norm and nn.gelu are
+// decomposed; nn.rotary_embedding is com.microsoft.RotaryEmbedding;
 // gptq.matmul_nbits becomes com.microsoft.MatMulNBits with B uint8
 // [N, k_blocks, blob], scales [N, k_blocks] of the activation type, zero
 // points for asymmetric weights, g_idx for act-order and the bias. What
@@ -182,8 +183,31 @@ private:
   llvm::DenseMap<Value, std::string> outputNames;
   std::set<std::string> used;
   std::set<std::string> reserved; ///< graph output names not yet defined
+  /// Default-domain opset written: 17, or 18 when an op needs it (see
+  /// requiredOpset); Reduce* ops take their axes as an input from 18.
+  int64_t opsetVersion = 17;
 };
 } // namespace
+
+/// The lowest default-domain opset (>= 17) that expresses every op of `fn`:
+/// 18 for the Bitwise ops and for ScatterND/ScatterElements' max and min
+/// reductions.
+static int64_t requiredOpset(func::FuncOp fn) {
+  int64_t version = 17;
+  fn.walk([&](Operation *op) {
+    if (isa<nn::BitwiseAndOp, nn::BitwiseOrOp, nn::BitwiseXorOp,
+            nn::BitwiseNotOp>(op))
+      version = std::max<int64_t>(version, 18);
+    StringRef red;
+    if (auto s = dyn_cast<nn::ScatterNDOp>(op))
+      red = s.getReduction();
+    else if (auto s = dyn_cast<nn::ScatterElementsOp>(op))
+      red = s.getReduction();
+    if (red == "max" || red == "min")
+      version = std::max<int64_t>(version, 18);
+  });
+  return version;
+}
 
 void OnnxExporter::setValueInfo(onnx::ValueInfoProto *vi,
                                 const std::string &name, Type type,
@@ -549,8 +573,12 @@ LogicalResult OnnxExporter::exportAttention(nn::AttentionOp op) {
     // Fully masked rows (maximum -inf or the lowest finite value): zeros.
     std::string mx = tmp("row_max"), valid = tmp("row_valid"),
                 kept = tmp("probs_kept");
-    auto *r = node("ReduceMax", {s}, {mx}, name + "_row_max");
-    attrInts(r, "axes", {-1});
+    std::vector<std::string> rin{s};
+    if (opsetVersion >= 18)
+      rin.push_back(constI64({-1}, name + "_axes"));
+    auto *r = node("ReduceMax", rin, {mx}, name + "_row_max");
+    if (opsetVersion < 18)
+      attrInts(r, "axes", {-1});
     attrInt(r, "keepdims", 1);
     double lowest =
         APFloat::getLargest(cast<FloatType>(elem).getFloatSemantics(),
@@ -593,11 +621,24 @@ LogicalResult OnnxExporter::exportOp(Operation *op) {
       {"where", "Where"},     {"matmul", "MatMul"},
       {"expand", "Expand"},   {"size", "Size"},
       {"range", "Range"}};
-  if (op->getDialect()->getNamespace() == "nn" && simple.count(mnemonic)) {
+  // Predicates, rounding, bitwise ops and Tile: operands map one to one too.
+  static const llvm::StringMap<StringRef> simpleMore = {
+      {"is_nan", "IsNaN"},
+      {"sign", "Sign"},
+      {"round", "Round"},
+      {"bitwise_and", "BitwiseAnd"},
+      {"bitwise_or", "BitwiseOr"},
+      {"bitwise_xor", "BitwiseXor"},
+      {"bitwise_not", "BitwiseNot"},
+      {"tile", "Tile"}};
+  if (op->getDialect()->getNamespace() == "nn" &&
+      (simple.count(mnemonic) || simpleMore.count(mnemonic))) {
     std::vector<std::string> inputs;
     for (unsigned i = 0; i < op->getNumOperands(); ++i)
       inputs.push_back(in(i));
-    node(simple.lookup(mnemonic), inputs, {result()}, name);
+    StringRef type = simple.count(mnemonic) ? simple.lookup(mnemonic)
+                                            : simpleMore.lookup(mnemonic);
+    node(type, inputs, {result()}, name);
     return success();
   }
   if (auto c = dyn_cast<nn::ConstantOp>(op))
@@ -715,8 +756,11 @@ LogicalResult OnnxExporter::exportOp(Operation *op) {
     return success();
   }
   auto reduceAttr = [&](StringRef type, ArrayRef<int64_t> axes, bool keep) {
-    auto *n = node(type, {in(0)}, {result()}, name);
-    if (!axes.empty())
+    std::vector<std::string> inputs{in(0)};
+    if (opsetVersion >= 18 && !axes.empty())
+      inputs.push_back(constI64(axes, name + "_axes"));
+    auto *n = node(type, inputs, {result()}, name);
+    if (opsetVersion < 18 && !axes.empty())
       attrInts(n, "axes", axes);
     attrInt(n, "keepdims", keep);
     return success();
@@ -727,6 +771,12 @@ LogicalResult OnnxExporter::exportOp(Operation *op) {
     return reduceAttr("ReduceMax", r.getAxes(), r.getKeepdims());
   if (auto r = dyn_cast<nn::ReduceMinOp>(op))
     return reduceAttr("ReduceMin", r.getAxes(), r.getKeepdims());
+  if (auto r = dyn_cast<nn::ReduceProdOp>(op))
+    return reduceAttr("ReduceProd", r.getAxes(), r.getKeepdims());
+  if (auto r = dyn_cast<nn::ReduceL2Op>(op))
+    return reduceAttr("ReduceL2", r.getAxes(), r.getKeepdims());
+  if (auto r = dyn_cast<nn::ReduceLogSumExpOp>(op))
+    return reduceAttr("ReduceLogSumExp", r.getAxes(), r.getKeepdims());
   if (auto s = dyn_cast<nn::SoftmaxOp>(op)) {
     attrInt(node("Softmax", {in(0)}, {result()}, name), "axis",
             (int64_t)s.getAxis());
@@ -752,8 +802,12 @@ LogicalResult OnnxExporter::exportOp(Operation *op) {
                 eps = unique(name + "_eps"), root = unique(name + "_rms"),
                 normed = unique(name + "_normed");
     node("Mul", {in(0), in(0)}, {sq}, name + "_square");
-    auto *m = node("ReduceMean", {sq}, {mean}, name + "_reduce");
-    attrInts(m, "axes", axes);
+    std::vector<std::string> min{sq};
+    if (opsetVersion >= 18)
+      min.push_back(constI64(axes, name + "_axes"));
+    auto *m = node("ReduceMean", min, {mean}, name + "_reduce");
+    if (opsetVersion < 18)
+      attrInts(m, "axes", axes);
     attrInt(m, "keepdims", 1);
     node("Add", {mean, constScalar(type.getElementType(),
                                     r.getEpsilon().convertToFloat(),
@@ -825,6 +879,46 @@ LogicalResult OnnxExporter::exportOp(Operation *op) {
     attrFloat(n, "scale", r.getScale().convertToFloat());
     return success();
   }
+  if (auto i = dyn_cast<nn::IsInfOp>(op)) {
+    auto *n = node("IsInf", {in(0)}, {result()}, name);
+    attrInt(n, "detect_positive", i.getDetectPositive());
+    attrInt(n, "detect_negative", i.getDetectNegative());
+    return success();
+  }
+  if (auto m = dyn_cast<nn::ModOp>(op)) {
+    attrInt(node("Mod", {in(0), in(1)}, {result()}, name), "fmod", m.getFmod());
+    return success();
+  }
+  if (auto g = dyn_cast<nn::GatherNDOp>(op)) {
+    attrInt(node("GatherND", {in(0), in(1)}, {result()}, name), "batch_dims",
+            (int64_t)g.getBatchDims());
+    return success();
+  }
+  if (auto g = dyn_cast<nn::GatherElementsOp>(op)) {
+    attrInt(node("GatherElements", {in(0), in(1)}, {result()}, name), "axis",
+            (int64_t)g.getAxis());
+    return success();
+  }
+  if (auto s = dyn_cast<nn::ScatterElementsOp>(op)) {
+    auto *n = node("ScatterElements", {in(0), in(1), in(2)}, {result()}, name);
+    attrInt(n, "axis", (int64_t)s.getAxis());
+    if (s.getReduction() != "none")
+      attrString(n, "reduction", s.getReduction());
+    return success();
+  }
+  auto argOp = [&](StringRef type, int64_t axis, bool keep, bool last) {
+    auto *n = node(type, {in(0)}, {result()}, name);
+    attrInt(n, "axis", axis);
+    attrInt(n, "keepdims", keep);
+    attrInt(n, "select_last_index", last);
+    return success();
+  };
+  if (auto a = dyn_cast<nn::ArgMaxOp>(op))
+    return argOp("ArgMax", a.getAxis(), a.getKeepdims(),
+                 a.getSelectLastIndex());
+  if (auto a = dyn_cast<nn::ArgMinOp>(op))
+    return argOp("ArgMin", a.getAxis(), a.getKeepdims(),
+                 a.getSelectLastIndex());
   return op->emitOpError("cannot be exported to ONNX");
 }
 
@@ -838,7 +932,8 @@ LogicalResult OnnxExporter::run(StringRef path,
   model.set_producer_version("0.1");
   auto *opset = model.add_opset_import();
   opset->set_domain("");
-  opset->set_version(17);
+  opsetVersion = requiredOpset(fn);
+  opset->set_version(opsetVersion);
   auto *ms = model.add_opset_import();
   ms->set_domain("com.microsoft");
   ms->set_version(1);

@@ -111,6 +111,26 @@ const llvm::StringMap<ConvertFn> &microsoftDomainConverters();
 /// The attention family (OnnxAttentionOps.cpp), added to those tables.
 void addDefaultDomainAttentionConverters(llvm::StringMap<ConvertFn> &table);
 void addMicrosoftAttentionConverters(llvm::StringMap<ConvertFn> &table);
+/// Adds the converters of OnnxIndexOps.cpp (IsNaN, IsInf, Sign, Round, Mod,
+/// Bitwise*, GatherND, GatherElements, ScatterElements, Tile, ArgMax/ArgMin,
+/// Flatten) to the default-domain table.
+void addIndexOpConverters(llvm::StringMap<ConvertFn> &table);
+/// Trilu with a k computed at run time, decomposed into range/compare/where
+/// (OnnxIndexOps.cpp); `nc` is the Trilu node.
+LogicalResult buildTriluDynamicK(NodeContext &nc, bool upper);
+
+/// Reshape of `x` to [prod(dims[:axis]), prod(dims[axis:])] (ONNX Flatten;
+/// OnnxIndexOps.cpp); `axis` in [-rank, rank], errors name the node.
+FailureOr<Value> buildFlatten2D(NodeContext &nc, Value x, int64_t axis);
+/// Softmax of opsets 1-12 (input coerced to 2-D at `axis`, default 1) for
+/// the Softmax node `nc` (OnnxSoftmaxOps.cpp).
+LogicalResult buildCoercedSoftmax(NodeContext &nc);
+/// Adds LogSoftmax and Hardmax, each version's semantics
+/// (OnnxSoftmaxOps.cpp), to the default-domain table.
+void addSoftmaxFamilyConverters(llvm::StringMap<ConvertFn> &table);
+/// Adds the com.microsoft EmbedLayerNormalization converter
+/// (OnnxEmbedLayerNorm.cpp).
+void addEmbedLayerNormConverters(llvm::StringMap<ConvertFn> &table);
 
 /// Maps an ONNX TensorProto data type to an MLIR element type (null if
 /// unsupported); `name` receives the ONNX name of the type.

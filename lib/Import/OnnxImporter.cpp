@@ -51,6 +51,7 @@ static const char *onnxTypeName(int32_t t) {
   case 20: return "FLOAT8E5M2FNUZ";
   case 21: return "UINT4";
   case 22: return "INT4";
+  case 23: return "FLOAT4E2M1";
   case 0: return "UNDEFINED";
   }
   return nullptr;
@@ -363,10 +364,58 @@ ElementsAttr Importer::makeElements(RankedTensorType type, ArrayRef<char> bytes,
 
 static bool isDefaultDomain(StringRef d) { return d.empty() || d == "ai.onnx"; }
 
+/// The values of a node's "pkg.torch.onnx.name_scopes" metadata entries.
+/// NodeProto.metadata_props (field 9, IR version 10) is newer than the ONNX
+/// headers we build with, so it is read from the unknown fields.
+static std::vector<std::string> nodeNameScopes(const onnx::NodeProto &node) {
+  std::vector<std::string> out;
+  const auto &unknown = node.GetReflection()->GetUnknownFields(node);
+  for (int i = 0; i < unknown.field_count(); ++i) {
+    const auto &f = unknown.field(i);
+    if (f.number() != 9 ||
+        f.type() != google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED)
+      continue;
+    onnx::StringStringEntryProto entry;
+    if (entry.ParseFromString(f.length_delimited()) &&
+        entry.key() == "pkg.torch.onnx.name_scopes")
+      out.push_back(entry.value());
+  }
+  return out;
+}
+
+/// The PyTorch module of a node from the dynamo exporter's
+/// "pkg.torch.onnx.name_scopes" metadata, a Python list of module paths from
+/// the root to the op ("['', 'model', 'model.layers.0', ...,
+/// 'model.layers.0.self_attn.q_proj', 'linear']"): its next-to-last entry.
+static std::string torchModuleOfNameScopes(StringRef list) {
+  list = list.trim();
+  if (!list.consume_front("[") || !list.consume_back("]"))
+    return "";
+  SmallVector<StringRef> items;
+  list.split(items, ',');
+  if (items.size() < 2)
+    return "";
+  StringRef m = items[items.size() - 2].trim();
+  if (m.size() < 2 || (m.front() != '\'' && m.front() != '"') ||
+      m.back() != m.front())
+    return "";
+  return m.drop_front().drop_back().str();
+}
+
 LogicalResult Importer::checkOpsetsAndOps(const onnx::ModelProto &model) {
-  if (model.ir_version() < 7 || model.ir_version() > 11) {
+  // IR version 11 (ONNX 1.18) only adds the FLOAT4E2M1 element type, which
+  // is refused where it occurs; the fields IR 10 added (NodeProto.overload,
+  // metadata_props) are unknown to the linked ONNX 1.12 protobuf, which
+  // keeps them as unknown fields. IR 3 introduced opset_import; IR 3 requires
+  // every initializer to be listed among the graph inputs too (such inputs
+  // are constants here, as in onnxruntime), IR 4 added bfloat16, IR 5
+  // quantization annotations (ignored), IR 6 sparse initializers (refused
+  // below) and IR 7 training information (ignored).
+  if (model.ir_version() < kMinOnnxIrVersion ||
+      model.ir_version() > kMaxOnnxIrVersion) {
     error() << file << ": ONNX IR version " << model.ir_version()
-            << " is not supported (7 through 11)";
+            << " is not supported (" << kMinOnnxIrVersion << " through "
+            << kMaxOnnxIrVersion << ")";
     return failure();
   }
   for (const auto &op : model.opset_import()) {
@@ -378,9 +427,15 @@ LogicalResult Importer::checkOpsetsAndOps(const onnx::ModelProto &model) {
     error() << file << ": the model imports no default-domain (ai.onnx) opset";
     return failure();
   }
-  if (it->second < 13 || it->second > 23) {
+  // Opsets 22 and 23 changed no supported op's meaning (they add element
+  // types: bfloat16 for Cos/Sin/Round/Dropout, float4e2m1 for Cast, Reshape,
+  // Shape, Flatten, ...); ops new in 23 are converted where supported. Each
+  // operator's version at the model's opset is checked per node below
+  // (OnnxOpsets.cpp).
+  if (it->second < kMinDefaultOpset || it->second > kMaxDefaultOpset) {
     error() << file << ": default-domain opset " << it->second
-            << " is not supported (13 through 23)";
+            << " is not supported (" << kMinDefaultOpset << " through "
+            << kMaxDefaultOpset << ")";
     return failure();
   }
   if (auto ms = opsets.find("com.microsoft");
@@ -397,6 +452,9 @@ LogicalResult Importer::checkOpsetsAndOps(const onnx::ModelProto &model) {
     std::string firstNode;
   };
   std::map<std::string, Unsupported> unsupported;
+  // Operators converted in general whose version at this opset is not
+  // (they do not exist yet, or only in an older form).
+  std::map<std::string, Unsupported> wrongVersion;
   for (const auto &node : model.graph().node()) {
     std::string domain = isDefaultDomain(node.domain()) ? "" : node.domain();
     std::string nodeName = node.name().empty()
@@ -419,6 +477,16 @@ LogicalResult Importer::checkOpsetsAndOps(const onnx::ModelProto &model) {
       auto &u = unsupported[key];
       if (u.count++ == 0)
         u.firstNode = nodeName;
+      continue;
+    }
+    if (domain.empty()) {
+      const OnnxOpVersions *versions = onnxOpVersions(node.op_type());
+      int64_t opset = opsets[""];
+      if (versions && versions->schemaAt(opset) < versions->oldestConverted) {
+        auto &u = wrongVersion[node.op_type()];
+        if (u.count++ == 0)
+          u.firstNode = nodeName;
+      }
     }
   }
   if (!unsupported.empty()) {
@@ -430,6 +498,28 @@ LogicalResult Importer::checkOpsetsAndOps(const onnx::ModelProto &model) {
     for (auto &[key, u] : unsupported) {
       diag << (first ? "" : ", ") << key << " (" << u.count << " node"
            << (u.count > 1 ? "s" : "") << ", first '" << u.firstNode << "')";
+      first = false;
+    }
+    return failure();
+  }
+  if (!wrongVersion.empty()) {
+    int64_t opset = opsets[""];
+    auto diag = error();
+    diag << file << ": " << wrongVersion.size() << " operator type"
+         << (wrongVersion.size() > 1 ? "s are" : " is")
+         << " not supported at default-domain opset " << opset << ": ";
+    bool first = true;
+    for (auto &[op, u] : wrongVersion) {
+      const OnnxOpVersions *versions = onnxOpVersions(op);
+      int64_t at = versions->schemaAt(opset);
+      diag << (first ? "" : ", ") << op << " (";
+      if (at == 0)
+        diag << "defined from opset " << versions->sinceVersions.front();
+      else
+        diag << "version " << at << "; versions " << versions->oldestConverted
+             << " and later are supported";
+      diag << "; " << u.count << " node" << (u.count > 1 ? "s" : "")
+           << ", first '" << u.firstNode << "')";
       first = false;
     }
     return failure();
@@ -584,6 +674,16 @@ OwningOpRef<ModuleOp> Importer::importModel(onnx::ModelProto &model) {
                                : node.name();
     Location loc = NameLoc::get(b.getStringAttr(nodeName),
                                 FileLineColLoc::get(ctx, file, index + 1, 0));
+    // torch.onnx's dynamo exporter names nodes "node_linear_3" and records
+    // the PyTorch module in metadata; keep it for passes/ParameterNames.h.
+    for (const std::string &scopes : nodeNameScopes(node)) {
+      std::string module = torchModuleOfNameScopes(scopes);
+      if (!module.empty())
+        loc = NameLoc::get(
+            b.getStringAttr(nodeName),
+            NameLoc::get(b.getStringAttr("torch.module:" + module),
+                         FileLineColLoc::get(ctx, file, index + 1, 0)));
+    }
     NodeContext nc(*this, node,
                    domain.empty() ? StringRef("ai.onnx") : StringRef(domain),
                    opsets[domain], loc);

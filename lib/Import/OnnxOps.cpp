@@ -1,8 +1,10 @@
 //===- OnnxOps.cpp - ONNX node converters -----------------------*- C++ -*-===//
 //
-// One converter per ONNX operator (default domain, opsets 13-21, with the
-// per-version differences: axes as attribute or input, Split's num_outputs,
-// LayerNormalization from 17, Gelu from 20, ...) and per com.microsoft
+// One converter per ONNX operator (default domain, opsets 7-23, with the
+// per-version differences: axes as attribute or input, Split's split and
+// num_outputs, Softmax coerced to 2-D before 13, Clip/Slice attributes
+// before 11/10, ...; which operator exists at which opset is checked before
+// conversion, OnnxOpsets.cpp) and per com.microsoft
 // operator used by exported/optimized decoders.
 //
 //===----------------------------------------------------------------------===//
@@ -300,6 +302,11 @@ static LogicalResult convertIdentity(NodeContext &nc) {
 }
 
 static LogicalResult convertDropout(NodeContext &nc) {
+  // Before opset 12 the ratio is an attribute and there is no training mode
+  // (Dropout 7/10: inference is the identity); from 12 ratio and
+  // training_mode are inputs.
+  if (nc.opset < 12 && nc.numInputs() > 1)
+    return nc.fail("ratio is an attribute before opset 12, not an input");
   if (failed(nc.expectInputs(1, 3)))
     return failure();
   if (Value training = nc.input(2)) {
@@ -368,9 +375,42 @@ static LogicalResult convertGelu(NodeContext &nc) {
 }
 
 static LogicalResult convertClip(NodeContext &nc) {
+  SmallVector<NamedAttribute> attrs;
+  if (nc.opset < 11) {
+    // Clip 6: float attributes min/max, by default the lowest and the
+    // largest finite value of the element type (so that, as in
+    // onnxruntime, an infinity becomes the largest finite value).
+    if (nc.numInputs() > 1)
+      return nc.fail("min and max are attributes before opset 11, not inputs");
+    if (failed(nc.expectInputs(1, 1)))
+      return failure();
+    auto elem = dyn_cast<FloatType>(tensorType(nc.input(0)).getElementType());
+    if (!elem)
+      return nc.fail("Clip before opset 11 is defined for float tensors only");
+    APFloat big = APFloat::getLargest(elem.getFloatSemantics());
+    bool losesInfo = false;
+    big.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
+                &losesInfo);
+    double largest = big.convertToDouble();
+    auto lo = nc.floatAttr("min", (float)-largest);
+    auto hi = nc.floatAttr("max", (float)largest);
+    if (failed(lo) || failed(hi))
+      return failure();
+    double minV = nc.attr("min") ? (double)*lo : -largest;
+    double maxV = nc.attr("max") ? (double)*hi : largest;
+    if (minV > maxV)
+      return nc.fail("min " + Twine(std::to_string(minV)) +
+                     " is greater than max " + std::to_string(maxV));
+    attrs.push_back(named(nc, "min", nc.builder().getF64FloatAttr(minV)));
+    attrs.push_back(named(nc, "max", nc.builder().getF64FloatAttr(maxV)));
+    auto r = nc.build1<nn::ClipOp>({nc.input(0)}, attrs);
+    if (failed(r))
+      return failure();
+    nc.setOutput(0, *r);
+    return success();
+  }
   if (failed(nc.expectInputs(1, 3)))
     return failure();
-  SmallVector<NamedAttribute> attrs;
   for (auto [i, name] : {std::pair<int, const char *>{1, "min"}, {2, "max"}}) {
     Value v = nc.input(i);
     if (!v)
@@ -529,7 +569,43 @@ static LogicalResult convertConcat(NodeContext &nc) {
   return success();
 }
 
+/// Slice 1 (opsets 1-9): starts, ends and the optional axes are attributes;
+/// there are no steps.
+static LogicalResult convertSliceV1(NodeContext &nc) {
+  if (nc.numInputs() > 1)
+    return nc.fail("starts, ends and axes are attributes before opset 10, not "
+                   "inputs");
+  if (failed(nc.expectInputs(1, 1)))
+    return failure();
+  auto starts = nc.intsAttr("starts");
+  auto ends = nc.intsAttr("ends");
+  auto axes = nc.intsAttr("axes");
+  if (failed(starts) || failed(ends) || failed(axes))
+    return failure();
+  if (!*starts || !*ends)
+    return nc.fail(
+        "attributes 'starts' and 'ends' are required before opset 10");
+  size_t n = (*starts)->size();
+  if ((*ends)->size() != n || (*axes && (*axes)->size() != n))
+    return nc.fail("starts, ends and axes must have the same length");
+  SmallVector<int64_t> ax, steps(n, 1);
+  if (*axes)
+    ax = **axes;
+  else
+    for (size_t k = 0; k < n; ++k)
+      ax.push_back((int64_t)k);
+  auto r = nc.build1<nn::SliceOp>({nc.input(0), nc.constI64(**starts),
+                                   nc.constI64(**ends), nc.constI64(ax),
+                                   nc.constI64(steps)});
+  if (failed(r))
+    return failure();
+  nc.setOutput(0, *r);
+  return success();
+}
+
 static LogicalResult convertSlice(NodeContext &nc) {
+  if (nc.opset < 10)
+    return convertSliceV1(nc);
   if (failed(nc.expectInputs(3, 5)))
     return failure();
   SmallVector<Value> params;
@@ -564,6 +640,9 @@ static LogicalResult convertSlice(NodeContext &nc) {
 }
 
 static LogicalResult convertSplit(NodeContext &nc) {
+  // `split` is an attribute before opset 13 and an input from 13.
+  if (nc.opset < 13 && nc.numInputs() > 1)
+    return nc.fail("split is an attribute before opset 13, not an input");
   if (failed(nc.expectInputs(1, 2)))
     return failure();
   auto axis = nc.intAttr("axis", 0);
@@ -585,7 +664,10 @@ static LogicalResult convertSplit(NodeContext &nc) {
       return nc.fail("split has " + Twine(sizes.size()) + " sizes for " +
                      Twine(n) + " outputs");
   } else if (auto s = nc.intsAttr("split"); succeeded(s) && *s) {
-    sizes = **s; // opset < 13 form, tolerated
+    sizes = **s; // the opset < 13 form (tolerated later too)
+    if ((int64_t)sizes.size() != n)
+      return nc.fail("split has " + Twine(sizes.size()) + " sizes for " +
+                     Twine(n) + " outputs");
   } else {
     int64_t dim = type.getDimSize(*normAxis);
     if (ShapedType::isDynamic(dim))
@@ -630,8 +712,15 @@ axesOf(NodeContext &nc, int inputIndex) {
   return nc.intsAttr("axes");
 }
 
+/// Squeeze/Unsqueeze take axes as an attribute before opset 13.
+static LogicalResult checkAxesInputSince13(NodeContext &nc) {
+  if (nc.opset < 13 && nc.numInputs() > 1)
+    return nc.fail("axes is an attribute before opset 13, not an input");
+  return success();
+}
+
 static LogicalResult convertSqueeze(NodeContext &nc) {
-  if (failed(nc.expectInputs(1, 2)))
+  if (failed(nc.expectInputs(1, 2)) || failed(checkAxesInputSince13(nc)))
     return failure();
   auto axes = axesOf(nc, 1);
   if (failed(axes))
@@ -646,7 +735,7 @@ static LogicalResult convertSqueeze(NodeContext &nc) {
 }
 
 static LogicalResult convertUnsqueeze(NodeContext &nc) {
-  if (failed(nc.expectInputs(1, 2)))
+  if (failed(nc.expectInputs(1, 2)) || failed(checkAxesInputSince13(nc)))
     return failure();
   auto axes = axesOf(nc, 1);
   if (failed(axes))
@@ -764,6 +853,10 @@ buildReduce(NodeContext &nc, Value in, ArrayRef<NamedAttribute> attrs) {
 static LogicalResult convertSoftmax(NodeContext &nc) {
   if (failed(nc.expectInputs(1, 1)))
     return failure();
+  // Before opset 13 the input is coerced to 2-D at `axis` (default 1) and
+  // normalized over everything from `axis` on (OnnxIndexOps.cpp).
+  if (nc.opset < 13)
+    return buildCoercedSoftmax(nc);
   auto axis = nc.intAttr("axis", -1);
   if (failed(axis))
     return failure();
@@ -853,6 +946,8 @@ static LogicalResult convertTrilu(NodeContext &nc) {
   if (failed(upper))
     return failure();
   int64_t k = 0;
+  if (nc.input(1) && !nn::getConstantIntValues(nc.input(1)))
+    return buildTriluDynamicK(nc, *upper != 0); // k known only at run time
   if (nc.input(1)) {
     auto v = nc.constantInts(1, "k");
     if (failed(v))
@@ -978,6 +1073,11 @@ const llvm::StringMap<ConvertFn> &gptq::onnximport::defaultDomainConverters() {
     t["CumSum"] = convertCumSum;
     t["ScatterND"] = convertScatterND;
     addDefaultDomainAttentionConverters(t);
+    t["ReduceProd"] = reduce(18, buildReduce<nn::ReduceProdOp>);
+    t["ReduceL2"] = reduce(18, buildReduce<nn::ReduceL2Op>);
+    t["ReduceLogSumExp"] = reduce(18, buildReduce<nn::ReduceLogSumExpOp>);
+    addIndexOpConverters(t);
+    addSoftmaxFamilyConverters(t);
     return t;
   }();
   return table;
@@ -1266,6 +1366,7 @@ gptq::onnximport::microsoftDomainConverters() {
     t["RotaryEmbedding"] = convertRotaryEmbedding;
     t["MatMulNBits"] = convertMatMulNBits;
     addMicrosoftAttentionConverters(t);
+    addEmbedLayerNormConverters(t);
     return t;
   }();
   return table;

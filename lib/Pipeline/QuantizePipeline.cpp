@@ -37,6 +37,7 @@
 #include <chrono>
 #include <cstdio>
 #include <optional>
+#include <set>
 
 using namespace mlir;
 using namespace gptq;
@@ -177,6 +178,7 @@ public:
 
 private:
   bool checkOptions();
+  bool checkInputs(ModuleOp module);
   std::optional<Perplexity> evaluate(ModuleOp module, StringRef what);
   LogicalResult quantize(ModuleOp module, bool rtn,
                          quantize::QuantizeObserver *observer);
@@ -199,6 +201,8 @@ private:
   std::string kernelsNote;
   bool kernelsWritten = false;
   std::vector<std::string> written;
+  rt::NamedTensors overrides; ///< --input
+  std::string inputsNote;     ///< how the model's inputs are filled
 };
 
 bool Pipeline::checkOptions() {
@@ -221,6 +225,30 @@ bool Pipeline::checkOptions() {
       err() << flag << " '" << path << "': no such file\n";
       return false;
     }
+  if (!parseHalfCompute(o.halfCompute)) {
+    err() << "--half-compute must be f32, f32-per-use or native, got '"
+          << o.halfCompute << "'\n";
+    return false;
+  }
+  if (!o.inputs.empty()) {
+    auto given = readInputOverrides(o.inputs);
+    if (!given) {
+      err() << given.status().message() << "\n";
+      return false;
+    }
+    overrides = given.take();
+  }
+  if (o.zerosV1 && o.zerosV2) {
+    err() << "--checkpoint-format=gptq and --zeros-v2 contradict each other\n";
+    return false;
+  }
+  if (!o.hfConfig.empty()) {
+    std::string error;
+    if (!checkHFConfigDir(o.hfConfig, error)) {
+      err() << error << "\n";
+      return false;
+    }
+  }
   if (o.compareRtn && o.evalTokens.empty()) {
     err() << "--compare-rtn needs --eval tokens.npy\n";
     return false;
@@ -241,6 +269,40 @@ bool Pipeline::checkOptions() {
   return true;
 }
 
+/// Whether calibration and evaluation can fill the model's inputs (every
+/// input it cannot fill is named), before any work is done.
+bool Pipeline::checkInputs(ModuleOp module) {
+  if (o.rtn && o.evalTokens.empty())
+    return true; // nothing runs the model
+  auto sig = planSignature(module);
+  if (failed(sig))
+    return false;
+  std::set<std::string> given;
+  for (const auto &[name, t] : overrides) {
+    bool known = false;
+    for (const rt::IOSpec &in : sig->first)
+      known = known || in.name == name;
+    if (!known) {
+      std::string names;
+      for (const rt::IOSpec &in : sig->first)
+        names += (names.empty() ? "'" : ", '") + in.name + "'";
+      err() << "--input '" << name << "': the model has no such input (its "
+            << "inputs are " << names << ")\n";
+      return false;
+    }
+    given.insert(name);
+  }
+  auto lm = LanguageModelInputs::analyze(sig->first, sig->second, given);
+  if (!lm) {
+    err() << "'" << o.model << "': " << lm.status().message() << "\n";
+    return false;
+  }
+  inputsNote = lm->describe();
+  if (lm->inputs().size() > 1)
+    note("model inputs: " + inputsNote);
+  return true;
+}
+
 std::optional<Perplexity> Pipeline::evaluate(ModuleOp module, StringRef what) {
   auto tokens = rt::readNpy(o.evalTokens);
   if (!tokens) {
@@ -248,7 +310,10 @@ std::optional<Perplexity> Pipeline::evaluate(ModuleOp module, StringRef what) {
     return std::nullopt;
   }
   auto t0 = Clock::now();
-  auto runner = ModelRunner::create(module);
+  RunnerOptions ro;
+  ro.halfCompute = *parseHalfCompute(o.halfCompute);
+  ro.inputOverrides = overrides;
+  auto runner = ModelRunner::create(module, ro);
   if (!runner)
     return std::nullopt;
   PerplexityOptions po;
@@ -299,6 +364,8 @@ LogicalResult Pipeline::quantize(ModuleOp module, bool rtn,
     qo.trueSequential = o.trueSequential;
     qo.seed = o.seed;
     qo.batch = o.batch;
+    qo.inputs.assign(o.inputs.begin(), o.inputs.end());
+    qo.halfCompute = o.halfCompute;
     pm.addPass(createGPTQQuantize(qo, observer));
   }
   return pm.run(module);
@@ -352,6 +419,8 @@ int Pipeline::run() {
                          loraMerged));
   }
   importSeconds = secondsSince(t0);
+  if (!checkInputs(*module))
+    return 1;
 
   // 3. The float model's perplexity.
   if (!o.evalTokens.empty()) {
@@ -426,14 +495,22 @@ int Pipeline::run() {
   }
   GPTQCheckpointOptions co;
   co.zerosV2 = o.zerosV2;
-  co.fallBackToV2 = true;
+  co.zerosV1 = o.zerosV1;
+  co.fallBackToV2 = !o.zerosV1;
+  co.hfConfigDir = o.hfConfig;
   if (failed(exportGPTQCheckpoint(*module, out->path("gptq"), co, &checkpoint)))
     return 1;
   out->add("gptq");
-  if (!o.zerosV2 && checkpoint.zerosV2)
+  if (!o.zerosV2 && checkpoint.zerosV2 && checkpoint.formatReason.empty())
     llvm::errs() << "gptq-quantize: warning: " << checkpoint.v1Problem
                  << "; wrote the checkpoint with v2 zeros (checkpoint_format "
                     "gptq_v2)\n";
+  if (!checkpoint.formatReason.empty())
+    note("gptq/ is gptq_v2 (" + checkpoint.formatReason +
+         "); transformers 4.x with optimum >= 2 reads v2 as v1: "
+         "--checkpoint-format=gptq writes v1 for it");
+  for (const std::string &w : checkpoint.warnings)
+    llvm::errs() << "gptq-quantize: warning: gptq/: " << w << "\n";
   // kernels.cu: the CUDA C++ the GPU backend compiles for this model, from a
   // copy lowered with gptq-repack, gptq-fuse-epilogue and gptq-lower-to-cuda.
   // A configuration the kernels do not cover is a warning, not a failure:
@@ -530,6 +607,8 @@ std::string Pipeline::report() const {
   if (quantizedLayers < linearOps)
     os << " (the output layer stays in float unless --include names it)";
   os << " |\n";
+  if (!inputsNote.empty())
+    os << "| inputs | " << inputsNote << " |\n";
   if (loraMerged)
     os << "| LoRA | " << loraMerged
        << " adapter(s) merged before quantization |\n";
@@ -539,8 +618,22 @@ std::string Pipeline::report() const {
   os << "| checkpoint | `gptq/` (" << checkpoint.tensors << " tensors, "
      << (checkpoint.zerosV2 ? "gptq_v2" : "gptq (v1)") << " zeros)";
   if (!o.zerosV2 && checkpoint.zerosV2)
-    os << "; v2 because " << checkpoint.v1Problem;
+    os << "; v2 because "
+       << (checkpoint.formatReason.empty() ? checkpoint.v1Problem
+                                           : checkpoint.formatReason);
   os << " |\n";
+  if (!o.hfConfig.empty()) {
+    os << "| Hugging Face folder | `gptq/config.json` from `" << o.hfConfig
+       << "` with quantization_config, dtype " << checkpoint.modelDType
+       << "; copied:";
+    for (const std::string &f : checkpoint.copiedFiles)
+      os << " `" << f << "`";
+    if (checkpoint.copiedFiles.empty())
+      os << " nothing";
+    os << " |\n";
+    for (const std::string &w : checkpoint.warnings)
+      os << "| checkpoint warning | " << w << " |\n";
+  }
   os << "| ONNX | "
      << (o.onnx ? "`model.onnx` (MatMulNBits, weights in `model.onnx.data`)"
                 : "not written (--no-onnx)")

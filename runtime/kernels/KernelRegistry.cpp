@@ -74,6 +74,24 @@ KernelFn lookup(OpKind kind) {
   case OpKind::ScatterND: return kernelScatterND;
   case OpKind::RotaryEmbedding: return kernelRotaryEmbedding;
   case OpKind::Attention: return kernelAttention;
+  case OpKind::IsNaN:
+  case OpKind::IsInf: return kernelIsNaNInf;
+  case OpKind::Sign: return kernelSign;
+  case OpKind::Round: return kernelRound;
+  case OpKind::Mod: return kernelMod;
+  case OpKind::BitwiseAnd:
+  case OpKind::BitwiseOr:
+  case OpKind::BitwiseXor: return kernelBitwise;
+  case OpKind::BitwiseNot: return kernelBitwiseNot;
+  case OpKind::GatherND: return kernelGatherND;
+  case OpKind::GatherElements: return kernelGatherElements;
+  case OpKind::ScatterElements: return kernelScatterElements;
+  case OpKind::Tile: return kernelTile;
+  case OpKind::ArgMax:
+  case OpKind::ArgMin: return kernelArgMinMax;
+  case OpKind::ReduceProd:
+  case OpKind::ReduceL2:
+  case OpKind::ReduceLogSumExp: return kernelReduceMore;
   case OpKind::MatMulNBits: return kernelMatMulNBits;
   case OpKind::FusedMatMulNBits:
   case OpKind::Launch: return kernelFusedMatMulNBits;

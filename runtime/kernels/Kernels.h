@@ -57,6 +57,24 @@ Status kernelRotaryEmbedding(const KernelArgs &a);
 // Attention.cpp
 Status kernelAttention(const KernelArgs &a);
 
+// MathOps.cpp
+Status kernelIsNaNInf(const KernelArgs &a); ///< is_nan is_inf
+Status kernelSign(const KernelArgs &a);
+Status kernelRound(const KernelArgs &a);
+Status kernelMod(const KernelArgs &a);
+Status kernelBitwise(const KernelArgs &a); ///< bitwise_and/or/xor
+Status kernelBitwiseNot(const KernelArgs &a);
+
+// IndexOps.cpp
+Status kernelGatherND(const KernelArgs &a);
+Status kernelGatherElements(const KernelArgs &a);
+Status kernelScatterElements(const KernelArgs &a);
+Status kernelTile(const KernelArgs &a);
+Status kernelArgMinMax(const KernelArgs &a); ///< arg_max arg_min
+
+// ReduceMore.cpp
+Status kernelReduceMore(const KernelArgs &a); ///< reduce_prod/l2/log_sum_exp
+
 } // namespace gptq::rt::kern
 
 #endif // GPTQ_RUNTIME_KERNELS_KERNELS_H

@@ -1,4 +1,5 @@
-//===- OnnxBackendTest.cpp - ONNX backend conformance node tests -*- C++ -*-===//
+//===- OnnxBackendTest.cpp - ONNX backend conformance node tests -*- C++
+//-*-===//
 //
 // Runs the ONNX backend node tests (Debian's libonnx-testdata:
 // <dir>/test_*/model.onnx with test_data_set_*/input_*.pb, output_*.pb)
@@ -7,11 +8,14 @@
 // integers and bools). Tests whose ops the importer does not support, or that
 // use features it reports as not supported, are skipped with the reason.
 //
-// Two adaptations to what a compiler needs, both reported in the summary:
+// Three adaptations to what a compiler needs, reported in the summary:
 // operands the importer must see as constants (axes, k, split, clip bounds,
 // ...) that a test feeds as graph inputs are bound as initializers from each
-// test data set (the ONNX spec allows both); and bfloat16 test tensors, which
-// ONNX's generator stores as uint16 bit patterns, are read as bfloat16.
+// test data set (the ONNX spec allows both); bfloat16 test tensors, which
+// ONNX's generator stores as uint16 bit patterns, are read as bfloat16; and
+// tests written for an opset below the importer's range (7-23) whose
+// operators have the same schema version at 13 (per ONNX's own registry) run
+// as opset 13 (tests of opsets 7-12 run as they are).
 //
 //   gptq-onnx-backend-test /usr/share/libonnx-testdata/data/node [filter]
 //
@@ -33,10 +37,12 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
@@ -141,8 +147,42 @@ namespace {
 /// Counts of the driver's adaptations, for the summary.
 struct Adaptations {
   int constantInputs = 0;
+  int liftedOpsets = 0; ///< of the tests that ran (passed or failed)
+  bool lifted = false;  ///< the current test was lifted to opset 13
+  /// Tests of opsets 7-12 that ran (passed or failed) at their own opset.
+  int olderOpsets = 0;
+  int64_t opset = 0; ///< the current test's default-domain opset
 };
 } // namespace
+
+/// A test model of a default-domain opset below the importer's range (7)
+/// whose every node has the same operator schema (the same since_version in
+/// ONNX's registry) at opset 13 as at its own opset means exactly what it
+/// means at 13: it is run as opset 13 (and at least IR version 7, which
+/// changed nothing these single-node graphs use). Returns false, leaving
+/// the model alone, when some operator's definition differs between the two
+/// opsets.
+static bool liftToOpset13(onnx::ModelProto &model) {
+  onnx::OperatorSetIdProto *def = nullptr;
+  for (auto &op : *model.mutable_opset_import())
+    if (op.domain().empty() || op.domain() == "ai.onnx")
+      def = &op;
+  if (!def || def->version() >= gptq::kMinDefaultOpset)
+    return false;
+  for (const auto &node : model.graph().node()) {
+    if (!node.domain().empty() && node.domain() != "ai.onnx")
+      return false;
+    const auto *old =
+        onnx::OpSchemaRegistry::Schema(node.op_type(), (int)def->version());
+    const auto *now = onnx::OpSchemaRegistry::Schema(node.op_type(), 13);
+    if (!old || !now || old->SinceVersion() != now->SinceVersion())
+      return false;
+  }
+  def->set_version(13);
+  if (model.ir_version() < 7)
+    model.set_ir_version(7);
+  return true;
+}
 
 /// Tests whose expected data contradicts the ONNX specification (as checked
 /// by hand against the spec); reported as skips with the reason.
@@ -171,11 +211,19 @@ static Result runTest(const std::string &dir, Adaptations &adapt) {
   if (!model.ParseFromArray((*buf)->getBufferStart(),
                             (int)(*buf)->getBufferSize()))
     return {Outcome::Fail, "model.onnx does not parse"};
+  adapt.lifted = liftToOpset13(model);
+  adapt.opset = 0;
+  for (const auto &op : model.opset_import())
+    if (op.domain().empty() || op.domain() == "ai.onnx")
+      adapt.opset = op.version();
   for (const auto &op : model.opset_import())
     if ((op.domain().empty() || op.domain() == "ai.onnx") &&
-        (op.version() < 13 || op.version() > 23))
-      return {Outcome::Skip, "opset " + std::to_string(op.version()) +
-                                 " (13 through 23 are supported)"};
+        (op.version() < gptq::kMinDefaultOpset ||
+         op.version() > gptq::kMaxDefaultOpset))
+      return {Outcome::Skip,
+              "opset " + std::to_string(op.version()) + " (" +
+                  std::to_string(gptq::kMinDefaultOpset) + " through " +
+                  std::to_string(gptq::kMaxDefaultOpset) + " are supported)"};
   for (const auto &node : model.graph().node())
     if (!gptq::isSupportedOnnxOp(node.domain(), node.op_type()))
       return {Outcome::Skip, "unsupported op " + node.op_type()};
@@ -330,6 +378,16 @@ int main(int argc, char **argv) {
     if (!filter.empty() && name.find(filter) == std::string::npos)
       continue;
     Result r = runTest(dir, adapt);
+    if (!adapt.lifted && adapt.opset < 13 && r.outcome != Outcome::Skip) {
+      ++adapt.olderOpsets;
+      if (getenv("GPTQ_CONFORMANCE_VERBOSE"))
+        llvm::outs() << "ran at opset " << adapt.opset << ": " << name << "\n";
+    }
+    if (adapt.lifted && r.outcome != Outcome::Skip) {
+      ++adapt.liftedOpsets;
+      if (getenv("GPTQ_CONFORMANCE_VERBOSE"))
+        llvm::outs() << "lifted to opset 13: " << name << "\n";
+    }
     switch (r.outcome) {
     case Outcome::Pass:
       ++passed;
@@ -349,6 +407,12 @@ int main(int argc, char **argv) {
     llvm::outs() << "  " << n << "  " << reason << "\n";
   llvm::outs() << "tests whose constant operands were bound from test data: "
                << adapt.constantInputs << "\n";
+  llvm::outs() << "tests of opsets below " << gptq::kMinDefaultOpset
+               << " run as opset 13 (same operator schemas): "
+               << adapt.liftedOpsets << "\n";
+  llvm::outs() << "tests of opsets " << gptq::kMinDefaultOpset
+               << " through 12 run at their own opset: " << adapt.olderOpsets
+               << "\n";
   llvm::outs() << "ONNX backend node tests: passed " << passed << ", failed "
                << failed << ", skipped " << skipped << "\n";
   return failed ? 1 : 0;

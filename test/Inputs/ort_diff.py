@@ -3,8 +3,9 @@
 onnxruntime). For each ONNX text fixture: converts it with onnx-txt2pb,
 draws random inputs (dynamic dimensions = 3, integers in [0, 2)), runs
 onnxruntime's CPU session and `gptq-run --expect` for every output.
+Binary .onnx models (e.g. written by --export-onnx) are taken as they are.
 
-  ort_diff.py BIN_DIR WORK_DIR FIXTURE.onnxtxt...
+  ort_diff.py BIN_DIR WORK_DIR (FIXTURE.onnxtxt | MODEL.onnx)...
 """
 import os
 import subprocess
@@ -21,9 +22,12 @@ rng = np.random.default_rng(0)
 failures = 0
 for fixture in sys.argv[3:]:
     name = os.path.splitext(os.path.basename(fixture))[0]
-    model_path = os.path.join(work, name + ".onnx")
-    subprocess.run([os.path.join(bin_dir, "onnx-txt2pb"), fixture, "-o", model_path],
-                   check=True)
+    if fixture.endswith(".onnx"):  # a binary model (e.g. one we exported)
+        model_path = fixture
+    else:
+        model_path = os.path.join(work, name + ".onnx")
+        subprocess.run([os.path.join(bin_dir, "onnx-txt2pb"), fixture, "-o", model_path],
+                       check=True)
     model = onnx.load(model_path)
     inits = {t.name for t in model.graph.initializer}
     feeds, args = {}, []

@@ -1,16 +1,20 @@
-//===- gptq-quantize.cpp - quantize a model and write what ships -*- C++ -*-===//
+//===- gptq-quantize.cpp - quantize a model and write what ships -*- C++
+//-*-===//
 //
 //   gptq-quantize model.onnx --calibration tokens.npy -o out/
 //       [--bits 4] [--group-size 128] [--desc-act] [--sym=false]
 //       [--nsamples 128] [--seqlen N] [--damp-percent 0.01] [--static-groups]
 //       [--true-sequential=false] [--mse] [--rtn] [--include GLOB]...
 //       [--exclude GLOB]... [--eval tokens.npy [--eval-max-windows N]
-//       [--compare-rtn]] [--no-onnx] [--no-kernels] [--zeros-v2] [--force]
-//       [--progress auto|bar|lines|none]
+//       [--compare-rtn]] [--no-onnx] [--no-kernels] [--zeros-v2]
+//       [--checkpoint-format gptq|gptq_v2] [--hf-config DIR] [--force]
+//       [--progress auto|bar|lines|none] [--input NAME=file.npy]...
+//       [--half-compute f32|f32-per-use|native]
 //
 // Writes out/model.mlirbc, out/model.onnx (+ model.onnx.data), out/gptq/
-// (model.safetensors, quantize_config.json) and out/report.md, all or
-// nothing. The work is lib/Pipeline/QuantizePipeline.cpp.
+// (model.safetensors, quantize_config.json; with --hf-config also
+// config.json and the tokenizer files) and out/report.md, all or nothing. The
+// work is lib/Pipeline/QuantizePipeline.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,6 +50,20 @@ static cl::opt<bool> zerosV2("zeros-v2",
                              cl::desc("Checkpoint zero points as v2 (checkpoint_format gptq_v2); "
                                       "v1 (zero - 1) by default, v2 where v1 cannot hold them"),
                              cl::cat(category));
+static cl::opt<std::string> checkpointFormat(
+    "checkpoint-format",
+    cl::desc("gptq/ zero points: gptq (v1, zero - 1) or gptq_v2; default: v1, "
+             "v2 where v1 cannot hold them and, with --hf-config, for "
+             "asymmetric quantization (GPTQModel loads other producers' "
+             "asymmetric checkpoints only as v2)"),
+    cl::value_desc("gptq|gptq_v2"), cl::cat(category));
+static cl::opt<std::string> hfConfig(
+    "hf-config",
+    cl::desc(
+        "The original model's Hugging Face folder (config.json, tokenizer "
+        "files, optionally its safetensors weights): gptq/ becomes a folder "
+        "transformers and GPTQModel load, with the model's parameter names"),
+    cl::value_desc("dir"), cl::cat(category));
 static cl::opt<bool> noMergeLora("no-merge-lora",
                                  cl::desc("Keep LoRA adapter branches (by default they are merged "
                                           "into their base weights before quantization)"),
@@ -62,6 +80,17 @@ static cl::opt<bool> quiet("quiet", cl::desc("Same as --progress=none"),
 static cl::list<std::string> inputShapes("input-shape",
                                          cl::desc("Pin a graph input's shape: NAME=DxDx..."),
                                          cl::value_desc("name=1x256"), cl::cat(category));
+
+static cl::list<std::string> inputOverrides(
+    "input",
+    cl::desc("Give a graph input instead of filling it (calibration and --eval): NAME=file.npy; "
+             "one row per sequence is indexed by sequence, a single row repeated (repeatable)"),
+    cl::value_desc("name=file.npy"), cl::cat(category));
+static cl::opt<std::string> halfCompute(
+    "half-compute",
+    cl::desc("f16/bf16 models in calibration and --eval: f32 (weights converted once, default), "
+             "f32-per-use (weights upcast per use) or native (f16 arithmetic)"),
+    cl::init("f32"), cl::cat(category));
 
 static cl::opt<std::string> calibration("calibration",
                                         cl::desc("Calibration token ids (.npy, [n, seqlen] or flat)"),
@@ -130,6 +159,8 @@ int main(int argc, char **argv) {
   o.model = model;
   o.outputDir = outputDir;
   o.inputShapes.assign(inputShapes.begin(), inputShapes.end());
+  o.inputs.assign(inputOverrides.begin(), inputOverrides.end());
+  o.halfCompute = halfCompute;
   o.rtn = rtn;
   o.calibration = calibration;
   o.bits = bits;
@@ -156,6 +187,17 @@ int main(int argc, char **argv) {
   o.onnx = !noOnnx;
   o.kernels = !noKernels;
   o.zerosV2 = zerosV2;
+  if (checkpointFormat == "gptq_v2") {
+    o.zerosV2 = true;
+  } else if (checkpointFormat == "gptq") {
+    o.zerosV1 = true;
+  } else if (!checkpointFormat.empty()) {
+    llvm::errs() << "gptq-quantize: error: --checkpoint-format must be gptq or "
+                    "gptq_v2, not '"
+                 << checkpointFormat << "'\n";
+    return 1;
+  }
+  o.hfConfig = hfConfig;
   o.force = force;
   o.progress = quiet ? Options::Progress::None : progress.getValue();
   return gptq::runQuantizePipeline(context, o);

@@ -2,7 +2,9 @@
 //
 //   gptq-run model.(onnx|mlir|mlirbc) --input NAME=file.npy ... --output-dir out/
 //   gptq-run model --eval-ppl tokens.npy --seq-len 256 [--batch 16]
-//   gptq-run model --generate 32 --prompt-ids 1,403
+//   gptq-run model --generate 32 --prompt-ids 1,403 [--no-kv-cache]
+//   (--input NAME=file.npy with --eval-ppl / --generate replaces a filled
+//   input: attention_mask, token_type_ids, ...)
 //
 //   gptq-run model --device cuda ...      (any mode, on the GPU)
 //   gptq-run --cuda-device-info           (is there a usable GPU? exit 0/1)
@@ -41,7 +43,8 @@ namespace rt = gptq::rt;
 static cl::OptionCategory category("gptq-run options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.onnx|.mlir|.mlirbc>"),
                                       cl::cat(category));
-static cl::list<std::string> inputs("input", cl::desc("Bind a graph input: NAME=file.npy (repeatable)"),
+static cl::list<std::string> inputs("input", cl::desc("Bind a graph input: NAME=file.npy (repeatable); with "
+                                                     "--eval-ppl / --generate it replaces a filled input"),
                                     cl::value_desc("name=file.npy"), cl::cat(category));
 static cl::opt<std::string> outputDir("output-dir",
                                       cl::desc("Write every graph output as <name>.npy here"),
@@ -57,6 +60,15 @@ static cl::opt<int64_t> maxWindows("max-windows", cl::desc("Evaluate at most thi
                                    cl::init(0), cl::cat(category));
 static cl::opt<int64_t> generate("generate", cl::desc("Greedily decode N tokens"),
                                  cl::init(0), cl::cat(category));
+static cl::opt<bool> noKvCache("no-kv-cache",
+                               cl::desc("--generate: run the whole sequence for every token instead of "
+                                        "decoding with the model's past/present cache"),
+                               cl::cat(category));
+static cl::opt<std::string> halfCompute(
+    "half-compute",
+    cl::desc("f16/bf16 models on the CPU: f32 (weights converted once, default), f32-per-use "
+             "(weights upcast per use) or native (f16 arithmetic, rounded after every op)"),
+    cl::init("f32"), cl::cat(category));
 static cl::opt<std::string> promptIds("prompt-ids", cl::desc("Comma-separated prompt token ids for --generate"),
                                       cl::init("1"), cl::cat(category));
 static cl::list<std::string> expects(
@@ -140,8 +152,10 @@ int main(int argc, char **argv) {
   }
   if (modelPath.empty())
     return fail("no model given");
+  bool lmMode = !evalPpl.empty() || generate > 0;
   int modes = (!evalPpl.empty()) + (generate > 0) +
-              (!outputDir.empty() || !inputs.empty() || !expects.empty());
+              (!outputDir.empty() || !expects.empty() ||
+               (!inputs.empty() && !lmMode));
   if (modes != 1)
     return fail("choose one of: --input ... [--output-dir DIR] [--expect ...], "
                 "--eval-ppl FILE, --generate N");
@@ -171,6 +185,19 @@ int main(int argc, char **argv) {
   options.profile = profile;
   options.device = device;
   options.verbose = deviceStats;
+  auto half = gptq::parseHalfCompute(halfCompute);
+  if (!half)
+    return fail("--half-compute must be f32, f32-per-use or native, got '" +
+                halfCompute + "'");
+  options.halfCompute = *half;
+  // Inputs given by file: the feeds of the run mode, the overrides of the
+  // filled inputs with --eval-ppl / --generate.
+  auto given = gptq::readInputOverrides(
+      std::vector<std::string>(inputs.begin(), inputs.end()));
+  if (!given)
+    return fail(given.status().message());
+  if (lmMode)
+    options.inputOverrides = *given;
   if (device == "cuda") {
     if (failed(gptq::lowerForCuda(*module)))
       return 1;
@@ -218,7 +245,23 @@ int main(int argc, char **argv) {
     std::string error;
     if (!parseIds(promptIds, ids, error))
       return fail(error);
-    auto out = runner->greedyGenerate(ids, generate);
+    if (const gptq::LanguageModelInputs *lm = runner->languageModel();
+        lm && lm->hasPast()) {
+      int pasts = 0;
+      for (const gptq::LMInput &in : lm->inputs())
+        pasts += in.role == gptq::LMInputRole::Past;
+      if (runner->decodesIncrementally(!noKvCache))
+        llvm::errs() << "gptq-run: decoding with the KV cache (" << pasts
+                     << " past inputs fed from the present outputs)\n";
+      else
+        llvm::errs() << "gptq-run: decoding without the KV cache (the whole "
+                        "sequence for every token, "
+                     << pasts << " zero-length past inputs"
+                     << (noKvCache ? "" : "; not every past input has a "
+                                          "present output")
+                     << ")\n";
+    }
+    auto out = runner->greedyGenerate(ids, generate, !noKvCache);
     if (!out)
       return fail(out.status().message());
     for (size_t i = 0; i < out->size(); ++i)
@@ -236,16 +279,7 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  rt::NamedTensors feeds;
-  for (const std::string &spec : inputs) {
-    size_t eq = spec.rfind('=');
-    if (eq == std::string::npos || eq == 0)
-      return fail("--input '" + spec + "' is not NAME=file.npy");
-    auto t = rt::readNpy(spec.substr(eq + 1));
-    if (!t)
-      return fail(t.status().message());
-    feeds[spec.substr(0, eq)] = t.take();
-  }
+  rt::NamedTensors feeds = given.take();
   rt::NamedTensors outputs;
   if (auto st = runner->run(feeds, outputs); !st)
     return fail(st.message());
@@ -302,9 +336,17 @@ int main(int argc, char **argv) {
   for (auto &[name, t] : outputs) {
     llvm::SmallString<256> path(outputDir);
     llvm::sys::path::append(path, fileNameFor(name) + ".npy");
-    if (auto st = rt::writeNpy(std::string(path), t); !st)
+    // .npy has no bfloat16: such outputs are widened (exactly) to float32.
+    rt::Tensor file = t;
+    if (t.dtype() == rt::DType::BF16) {
+      file = rt::Tensor::empty(rt::DType::F32, t.shape());
+      for (int64_t i = 0; i < t.numel(); ++i)
+        file.data<float>()[i] = (float)t.getDouble(i);
+    }
+    if (auto st = rt::writeNpy(std::string(path), file); !st)
       return fail(st.message());
-    llvm::outs() << name << ": " << t.describe() << " -> " << path << "\n";
+    llvm::outs() << name << ": " << t.describe() << " -> " << path
+                 << (file.dtype() != t.dtype() ? " (as float32)" : "") << "\n";
   }
   return 0;
 }

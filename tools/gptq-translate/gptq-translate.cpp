@@ -2,8 +2,10 @@
 //
 //   gptq-translate --import-onnx model.onnx -o model.mlir|model.mlirbc
 //       [--input-shape input_ids=1x256] [--no-canonicalize] [--op-stats]
-//   gptq-translate --export-onnx quantized.mlir(bc) -o model.onnx [--external-data=false]
-//   gptq-translate --export-gptq DIR quantized.mlir(bc) [--zeros-v2] [--force]
+//   gptq-translate --export-onnx quantized.mlir(bc) -o model.onnx
+//   [--external-data=false] gptq-translate --export-gptq DIR quantized.mlir(bc)
+//   [--zeros-v2|--zeros-v1]
+//       [--hf-config HF_DIR] [--force]
 //   gptq-translate --export-dequantized DIR quantized.mlir(bc)
 //   gptq-translate --emit-cuda quantized.mlir(bc) [-o kernels.cu]
 //
@@ -62,6 +64,18 @@ static cl::opt<bool> externalData(
 static cl::opt<bool> zerosV2("zeros-v2",
                              cl::desc("--export-gptq: store zero points as v2 (no zero - 1)"),
                              cl::cat(category));
+static cl::opt<bool> zerosV1(
+    "zeros-v1",
+    cl::desc("--export-gptq: v1 zeros (checkpoint_format gptq) even where "
+             "--hf-config would choose v2 (asymmetric)"),
+    cl::cat(category));
+static cl::opt<std::string> hfConfig(
+    "hf-config",
+    cl::desc(
+        "--export-gptq: the original model's Hugging Face folder; write a "
+        "folder transformers and GPTQModel load (parameter names from the "
+        "ONNX graph, config.json with quantization_config, tokenizer files)"),
+    cl::value_desc("dir"), cl::cat(category));
 static cl::opt<bool> force("force", cl::desc("Overwrite existing outputs"),
                            cl::cat(category));
 static cl::list<std::string>
@@ -150,8 +164,18 @@ int main(int argc, char **argv) {
     }
     gptq::GPTQCheckpointOptions co;
     co.zerosV2 = zerosV2;
+    co.zerosV1 = zerosV1;
     co.force = force;
-    return failed(gptq::exportGPTQCheckpoint(*module, exportGptq, co)) ? 1 : 0;
+    co.hfConfigDir = hfConfig;
+    gptq::GPTQCheckpointInfo info;
+    if (failed(gptq::exportGPTQCheckpoint(*module, exportGptq, co, &info)))
+      return 1;
+    for (const std::string &w : info.warnings)
+      llvm::errs() << "gptq-translate: warning: " << w << "\n";
+    if (!info.formatReason.empty())
+      llvm::errs() << "gptq-translate: note: checkpoint_format gptq_v2 ("
+                   << info.formatReason << "; --zeros-v1 keeps v1)\n";
+    return 0;
   }
 
   gptq::OnnxImportOptions options;

@@ -689,3 +689,627 @@ OpFoldResult SizeOp::fold(FoldAdaptor) {
   return DenseElementsAttr::get(getType(),
                                 ArrayRef<int64_t>{in.getNumElements()});
 }
+
+//===----------------------------------------------------------------------===//
+// Predicates, rounding, integer arithmetic and indexing
+//===----------------------------------------------------------------------===//
+
+static bool isFloatTensor(Value v) {
+  return isa<FloatType>(cast<RankedTensorType>(v.getType()).getElementType());
+}
+
+static bool isUnsignedTensor(Value v) {
+  return cast<RankedTensorType>(v.getType())
+      .getElementType()
+      .isUnsignedInteger();
+}
+
+/// Folds a unary op over a constant: `ff` computes floats, `fi` integers;
+/// `resultIsInt` when a float input gives an integer (i1) result.
+static OpFoldResult foldUnary(Value input, Value result, Attribute operand,
+                              llvm::function_ref<double(double)> ff,
+                              llvm::function_ref<int64_t(int64_t)> fi,
+                              bool resultIsInt = false) {
+  return foldElementwise(
+      result, {operand}, isFloatTensor(input),
+      [&](ArrayRef<int64_t> a, int64_t &r) {
+        r = fi(a[0]);
+        return true;
+      },
+      [&](ArrayRef<double> a, double &r) {
+        r = ff(a[0]);
+        return true;
+      },
+      resultIsInt);
+}
+
+OpFoldResult IsNaNOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(
+      getInput(), getOutput(), adaptor.getInput(),
+      [](double v) { return (double)std::isnan(v); },
+      [](int64_t) { return int64_t(0); }, /*resultIsInt=*/true);
+}
+
+OpFoldResult IsInfOp::fold(FoldAdaptor adaptor) {
+  bool pos = getDetectPositive(), neg = getDetectNegative();
+  return foldUnary(
+      getInput(), getOutput(), adaptor.getInput(),
+      [&](double v) {
+        return (double)((pos && v == INFINITY) || (neg && v == -INFINITY));
+      },
+      [](int64_t) { return int64_t(0); }, /*resultIsInt=*/true);
+}
+
+OpFoldResult SignOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(
+      getInput(), getOutput(), adaptor.getInput(),
+      [](double v) { return std::isnan(v) ? v : (double)((v > 0) - (v < 0)); },
+      [](int64_t v) { return int64_t((v > 0) - (v < 0)); });
+}
+
+OpFoldResult RoundOp::fold(FoldAdaptor adaptor) {
+  // nearbyint in the default rounding mode: halves to even.
+  return foldUnary(
+      getInput(), getOutput(), adaptor.getInput(),
+      [](double v) { return std::nearbyint(v); }, [](int64_t v) { return v; });
+}
+
+OpFoldResult BitwiseNotOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(
+      getInput(), getOutput(), adaptor.getInput(), [](double v) { return v; },
+      [](int64_t v) { return ~v; });
+}
+
+/// ONNX Mod of one pair of integers (b != 0): C's remainder with `fmod`,
+/// else the sign of the divisor. Unsigned values are zero-extended in `a` and
+/// `b` and computed as such.
+static int64_t modInt(int64_t a, int64_t b, bool fmod, bool isUnsigned) {
+  if (isUnsigned)
+    return (int64_t)((uint64_t)a % (uint64_t)b);
+  if (b == -1)
+    return 0; // INT64_MIN % -1 overflows in C++
+  int64_t r = a % b;
+  if (!fmod && r != 0 && ((r < 0) != (b < 0)))
+    r += b;
+  return r;
+}
+
+OpFoldResult ModOp::fold(FoldAdaptor adaptor) {
+  bool fmod = getFmod(), isUnsigned = isUnsignedTensor(getLhs());
+  return foldElementwise(
+      getOutput(), adaptor.getOperands(), isFloatTensor(getLhs()),
+      [&](ArrayRef<int64_t> a, int64_t &r) {
+        if (a[1] == 0)
+          return false; // division by zero: the runtime reports it
+        r = modInt(a[0], a[1], fmod, isUnsigned);
+        return true;
+      },
+      [](ArrayRef<double> a, double &r) {
+        r = std::fmod(a[0], a[1]);
+        return true;
+      },
+      /*resultIsInt=*/false);
+}
+
+template <typename Op>
+static OpFoldResult foldBitwise(Op op, ArrayRef<Attribute> operands,
+                                int64_t (*f)(int64_t, int64_t)) {
+  return foldElementwise(
+      op.getOutput(), operands, /*floatCompute=*/false,
+      [&](ArrayRef<int64_t> a, int64_t &r) {
+        r = f(a[0], a[1]);
+        return true;
+      },
+      [](ArrayRef<double>, double &) { return false; },
+      /*resultIsInt=*/false);
+}
+
+OpFoldResult BitwiseAndOp::fold(FoldAdaptor adaptor) {
+  return foldBitwise(*this, adaptor.getOperands(),
+                     [](int64_t a, int64_t b) { return a & b; });
+}
+OpFoldResult BitwiseOrOp::fold(FoldAdaptor adaptor) {
+  return foldBitwise(*this, adaptor.getOperands(),
+                     [](int64_t a, int64_t b) { return a | b; });
+}
+OpFoldResult BitwiseXorOp::fold(FoldAdaptor adaptor) {
+  return foldBitwise(*this, adaptor.getOperands(),
+                     [](int64_t a, int64_t b) { return a ^ b; });
+}
+
+/// Row-major strides of a static shape.
+static SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> st(shape.size(), 1);
+  for (int64_t d = (int64_t)shape.size() - 2; d >= 0; --d)
+    st[d] = st[d + 1] * shape[d + 1];
+  return st;
+}
+
+/// Appends element `off` of `lit` to the matching output vector.
+static void pushElem(const Lit &lit, int64_t off, std::vector<int64_t> &ints,
+                     std::vector<double> &flts) {
+  if (lit.isFloat)
+    flts.push_back(lit.f(off));
+  else
+    ints.push_back(lit.i(off));
+}
+
+OpFoldResult GatherNDOp::fold(FoldAdaptor adaptor) {
+  RankedTensorType type = staticResult(getOutput());
+  auto data = readLit(adaptor.getData());
+  auto idx = readLit(adaptor.getIndices());
+  if (!type || !data || !idx || type.getNumElements() > kMaxFoldElements)
+    return {};
+  int64_t b = getBatchDims(), r = data->shape.size();
+  int64_t k = idx->shape.back();
+  SmallVector<int64_t> dst = stridesOf(data->shape);
+  int64_t batch = 1, slice = 1;
+  for (int64_t d = 0; d < b; ++d)
+    batch *= data->shape[d];
+  for (int64_t d = b + k; d < r; ++d)
+    slice *= data->shape[d];
+  int64_t tuples = idx->numel() / std::max<int64_t>(k, 1);
+  int64_t perBatch = batch ? tuples / batch : 0;
+  int64_t batchStride = b ? dst[b - 1] : 0;
+  std::vector<int64_t> ints;
+  std::vector<double> flts;
+  for (int64_t t = 0; t < tuples; ++t) {
+    int64_t off = perBatch ? (t / perBatch) * batchStride : 0;
+    for (int64_t j = 0; j < k; ++j) {
+      int64_t v = idx->i(t * k + j), dim = data->shape[b + j];
+      if (v < -dim || v >= dim)
+        return {}; // out of range: the runtime reports it
+      off += (v < 0 ? v + dim : v) * dst[b + j];
+    }
+    for (int64_t s = 0; s < slice; ++s)
+      pushElem(*data, off + s, ints, flts);
+  }
+  return writeLit(type, ints, flts);
+}
+
+OpFoldResult GatherElementsOp::fold(FoldAdaptor adaptor) {
+  RankedTensorType type = staticResult(getOutput());
+  auto data = readLit(adaptor.getData());
+  auto idx = readLit(adaptor.getIndices());
+  if (!type || !data || !idx || type.getNumElements() > kMaxFoldElements)
+    return {};
+  int64_t r = data->shape.size();
+  int64_t axis = *normalizeAxis(getAxis(), r);
+  SmallVector<int64_t> dst = stridesOf(data->shape);
+  std::vector<int64_t> ints;
+  std::vector<double> flts;
+  SmallVector<int64_t> at(r, 0);
+  for (int64_t o = 0; o < type.getNumElements(); ++o) {
+    int64_t v = idx->i(o), dim = data->shape[axis], off = 0;
+    if (v < -dim || v >= dim)
+      return {};
+    for (int64_t d = 0; d < r; ++d)
+      off += (d == axis ? (v < 0 ? v + dim : v) : at[d]) * dst[d];
+    pushElem(*data, off, ints, flts);
+    for (int64_t d = r - 1; d >= 0; --d) {
+      if (++at[d] < type.getDimSize(d))
+        break;
+      at[d] = 0;
+    }
+  }
+  return writeLit(type, ints, flts);
+}
+
+OpFoldResult ScatterElementsOp::fold(FoldAdaptor adaptor) {
+  RankedTensorType type = staticResult(getOutput());
+  auto data = readLit(adaptor.getData());
+  auto idx = readLit(adaptor.getIndices());
+  auto upd = readLit(adaptor.getUpdates());
+  if (!type || !data || !idx || !upd ||
+      type.getNumElements() > kMaxFoldElements)
+    return {};
+  auto idxType = cast<RankedTensorType>(getIndices().getType());
+  if (!idxType.hasStaticShape())
+    return {};
+  int64_t r = data->shape.size();
+  int64_t axis = *normalizeAxis(getAxis(), r);
+  SmallVector<int64_t> dst = stridesOf(data->shape);
+  std::vector<int64_t> ints;
+  std::vector<double> flts;
+  for (int64_t o = 0; o < type.getNumElements(); ++o)
+    pushElem(*data, o, ints, flts);
+  StringRef red = getReduction();
+  bool isUnsigned = isUnsignedTensor(getData());
+  SmallVector<int64_t> at(r, 0);
+  for (int64_t u = 0; u < idxType.getNumElements(); ++u) {
+    int64_t v = idx->i(u), dim = data->shape[axis], off = 0;
+    if (v < -dim || v >= dim)
+      return {};
+    for (int64_t d = 0; d < r; ++d)
+      off += (d == axis ? (v < 0 ? v + dim : v) : at[d]) * dst[d];
+    if (data->isFloat) {
+      double x = flts[off], y = upd->f(u);
+      flts[off] = red == "add"   ? x + y
+                  : red == "mul" ? x * y
+                  : red == "max" ? (std::isnan(x) || y <= x ? x : y)
+                  : red == "min" ? (std::isnan(x) || y >= x ? x : y)
+                                 : y;
+    } else {
+      int64_t x = ints[off], y = upd->i(u);
+      auto less = [&](int64_t p, int64_t q) {
+        return isUnsigned ? (uint64_t)p < (uint64_t)q : p < q;
+      };
+      ints[off] = red == "add"   ? (int64_t)((uint64_t)x + (uint64_t)y)
+                  : red == "mul" ? (int64_t)((uint64_t)x * (uint64_t)y)
+                  : red == "max" ? (less(x, y) ? y : x)
+                  : red == "min" ? (less(y, x) ? y : x)
+                                 : y;
+    }
+    for (int64_t d = r - 1; d >= 0; --d) {
+      if (++at[d] < idxType.getDimSize(d))
+        break;
+      at[d] = 0;
+    }
+  }
+  return writeLit(type, ints, flts);
+}
+
+OpFoldResult TileOp::fold(FoldAdaptor adaptor) {
+  auto reps = getConstantIntValues(getRepeats());
+  if (reps && llvm::all_of(*reps, [](int64_t r) { return r == 1; }) &&
+      getInput().getType() == getType())
+    return getInput();
+  RankedTensorType type = staticResult(getOutput());
+  auto lit = readLit(adaptor.getInput());
+  if (!type || !lit)
+    return {};
+  if (lit->splat)
+    return writeLit(type, lit->ints, lit->flts);
+  if (type.getNumElements() > kMaxFoldElements)
+    return {};
+  int64_t r = lit->shape.size();
+  SmallVector<int64_t> src = stridesOf(lit->shape);
+  std::vector<int64_t> ints;
+  std::vector<double> flts;
+  SmallVector<int64_t> at(r, 0);
+  for (int64_t o = 0; o < type.getNumElements(); ++o) {
+    int64_t off = 0;
+    for (int64_t d = 0; d < r; ++d)
+      off += (at[d] % lit->shape[d]) * src[d];
+    pushElem(*lit, off, ints, flts);
+    for (int64_t d = r - 1; d >= 0; --d) {
+      if (++at[d] < type.getDimSize(d))
+        break;
+      at[d] = 0;
+    }
+  }
+  return writeLit(type, ints, flts);
+}
+
+/// ArgMax / ArgMin of a constant: NaN counts as the extreme; ties go to the
+/// first index, or the last with `selectLast`.
+static OpFoldResult foldArg(Value result, Value input, Attribute operand,
+                            int64_t axisAttr, bool selectLast, bool isMax) {
+  RankedTensorType type = staticResult(result);
+  auto lit = readLit(operand);
+  if (!type || !lit || type.getNumElements() > kMaxFoldElements)
+    return {};
+  int64_t r = lit->shape.size();
+  int64_t axis = *normalizeAxis(axisAttr, r);
+  int64_t outer = 1, len = lit->shape[axis], inner = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= lit->shape[d];
+  for (int64_t d = axis + 1; d < r; ++d)
+    inner *= lit->shape[d];
+  if (len == 0)
+    return {};
+  bool isUnsigned = isUnsignedTensor(input);
+  // Whether candidate `a` beats the current best `b` (strictly, or with
+  // equality when the last index is selected).
+  auto better = [&](int64_t ia, int64_t ib) {
+    if (lit->isFloat) {
+      double a = lit->f(ia), b = lit->f(ib);
+      if (std::isnan(b))
+        return selectLast && std::isnan(a);
+      if (std::isnan(a))
+        return true;
+      return isMax ? (a > b || (selectLast && a == b))
+                   : (a < b || (selectLast && a == b));
+    }
+    int64_t a = lit->i(ia), b = lit->i(ib);
+    bool gt = isUnsigned ? (uint64_t)a > (uint64_t)b : a > b;
+    bool lt = isUnsigned ? (uint64_t)a < (uint64_t)b : a < b;
+    return (isMax ? gt : lt) || (selectLast && a == b);
+  };
+  std::vector<int64_t> ints;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      int64_t best = 0;
+      for (int64_t j = 1; j < len; ++j)
+        if (better((o * len + j) * inner + i, (o * len + best) * inner + i))
+          best = j;
+      ints.push_back(best);
+    }
+  return writeLit(type, ints, {});
+}
+
+OpFoldResult ArgMaxOp::fold(FoldAdaptor adaptor) {
+  return foldArg(getOutput(), getInput(), adaptor.getInput(), getAxis(),
+                 getSelectLastIndex(), /*isMax=*/true);
+}
+
+OpFoldResult ArgMinOp::fold(FoldAdaptor adaptor) {
+  return foldArg(getOutput(), getInput(), adaptor.getInput(), getAxis(),
+                 getSelectLastIndex(), /*isMax=*/false);
+}
+
+/// Folds a reduction over a constant: `ff` / `fi` combine the accumulator
+/// with one element, starting from the first element of each group (so no
+/// identity is needed); empty groups take `emptyValue` or are not folded.
+static OpFoldResult foldReduce(Value input, Value result, Attribute operand,
+                               ArrayRef<int64_t> axes,
+                               llvm::function_ref<double(double, double)> ff,
+                               llvm::function_ref<int64_t(int64_t, int64_t)> fi,
+                               std::optional<double> emptyValue) {
+  RankedTensorType type = staticResult(result);
+  auto lit = readLit(operand);
+  if (!type || !lit || type.getNumElements() > kMaxFoldElements ||
+      lit->numel() > kMaxFoldElements)
+    return {};
+  (void)input;
+  int64_t r = lit->shape.size();
+  SmallVector<bool> reduced(r, axes.empty());
+  for (int64_t a : axes)
+    reduced[*normalizeAxis(a, r)] = true;
+  // Output index of every input element: the kept dimensions, row-major.
+  SmallVector<int64_t> outStride(r, 0);
+  int64_t stride = 1;
+  for (int64_t d = r - 1; d >= 0; --d)
+    if (!reduced[d]) {
+      outStride[d] = stride;
+      stride *= lit->shape[d];
+    }
+  int64_t n = type.getNumElements();
+  std::vector<int64_t> ints(lit->isFloat ? 0 : n, 0);
+  std::vector<double> flts(lit->isFloat ? n : 0, 0.0);
+  std::vector<bool> seen(n, false);
+  SmallVector<int64_t> at(r, 0);
+  for (int64_t i = 0; i < lit->numel(); ++i) {
+    int64_t o = 0;
+    for (int64_t d = 0; d < r; ++d)
+      o += at[d] * outStride[d];
+    if (lit->isFloat)
+      flts[o] = seen[o] ? ff(flts[o], lit->f(i)) : lit->f(i);
+    else
+      ints[o] = seen[o] ? fi(ints[o], lit->i(i)) : lit->i(i);
+    seen[o] = true;
+    for (int64_t d = r - 1; d >= 0; --d) {
+      if (++at[d] < lit->shape[d])
+        break;
+      at[d] = 0;
+    }
+  }
+  for (int64_t o = 0; o < n; ++o) {
+    if (seen[o])
+      continue;
+    if (!emptyValue)
+      return {};
+    if (lit->isFloat)
+      flts[o] = *emptyValue;
+    else
+      ints[o] = (int64_t)*emptyValue;
+  }
+  return writeLit(type, ints, flts);
+}
+
+static double maxNan(double a, double b) {
+  return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
+}
+static double minNan(double a, double b) {
+  return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b);
+}
+static int64_t wrapAdd(int64_t a, int64_t b) {
+  return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+static int64_t wrapMul(int64_t a, int64_t b) {
+  return (int64_t)((uint64_t)a * (uint64_t)b);
+}
+
+OpFoldResult ReduceProdOp::fold(FoldAdaptor adaptor) {
+  return foldReduce(
+      getInput(), getOutput(), adaptor.getInput(), getAxes(),
+      [](double a, double b) { return a * b; }, wrapMul, 1.0);
+}
+
+OpFoldResult ReduceSumOp::fold(FoldAdaptor adaptor) {
+  return foldReduce(
+      getInput(), getOutput(), adaptor.getInput(), getAxes(),
+      [](double a, double b) { return a + b; }, wrapAdd, 0.0);
+}
+
+OpFoldResult ReduceMaxOp::fold(FoldAdaptor adaptor) {
+  bool u = isUnsignedTensor(getInput());
+  return foldReduce(
+      getInput(), getOutput(), adaptor.getInput(), getAxes(), maxNan,
+      [u](int64_t a, int64_t b) {
+        return (u ? (uint64_t)a < (uint64_t)b : a < b) ? b : a;
+      },
+      std::nullopt);
+}
+
+OpFoldResult ReduceMinOp::fold(FoldAdaptor adaptor) {
+  bool u = isUnsignedTensor(getInput());
+  return foldReduce(
+      getInput(), getOutput(), adaptor.getInput(), getAxes(), minNan,
+      [u](int64_t a, int64_t b) {
+        return (u ? (uint64_t)b < (uint64_t)a : b < a) ? b : a;
+      },
+      std::nullopt);
+}
+
+//===----------------------------------------------------------------------===//
+// Folders of comparisons, logic, min/max, neg/abs, trilu and cumsum (mask
+// construction chains, which depend only on shapes)
+//===----------------------------------------------------------------------===//
+
+template <typename Op>
+static OpFoldResult
+foldCompare(Op op, ArrayRef<Attribute> operands, bool (*cmp)(double, double),
+            bool (*icmp)(int64_t, int64_t), bool (*ucmp)(uint64_t, uint64_t)) {
+  bool u = isUnsignedTensor(op.getLhs());
+  return foldElementwise(
+      op.getOutput(), operands, isFloatTensor(op.getLhs()),
+      [&](ArrayRef<int64_t> a, int64_t &r) {
+        r = u ? ucmp((uint64_t)a[0], (uint64_t)a[1]) : icmp(a[0], a[1]);
+        return true;
+      },
+      [&](ArrayRef<double> a, double &r) {
+        r = cmp(a[0], a[1]);
+        return true;
+      },
+      /*resultIsInt=*/true);
+}
+
+#define NN_FOLD_COMPARE(OP, EXPR)                                              \
+  OpFoldResult OP::fold(FoldAdaptor adaptor) {                                 \
+    return foldCompare(                                                        \
+        *this, adaptor.getOperands(),                                          \
+        [](double a, double b) -> bool { return EXPR; },                       \
+        [](int64_t a, int64_t b) -> bool { return EXPR; },                     \
+        [](uint64_t a, uint64_t b) -> bool { return EXPR; });                  \
+  }
+NN_FOLD_COMPARE(LessOp, a < b)
+NN_FOLD_COMPARE(LessEqualOp, a <= b)
+NN_FOLD_COMPARE(GreaterOp, a > b)
+NN_FOLD_COMPARE(GreaterEqualOp, a >= b)
+#undef NN_FOLD_COMPARE
+
+template <typename Op>
+static OpFoldResult foldLogical(Op op, ArrayRef<Attribute> operands,
+                                int64_t (*f)(int64_t, int64_t)) {
+  return foldElementwise(
+      op.getOutput(), operands, /*floatCompute=*/false,
+      [&](ArrayRef<int64_t> a, int64_t &r) {
+        r = f(a[0] != 0, a[1] != 0);
+        return true;
+      },
+      [](ArrayRef<double>, double &) { return false; },
+      /*resultIsInt=*/false);
+}
+
+OpFoldResult AndOp::fold(FoldAdaptor adaptor) {
+  return foldLogical(*this, adaptor.getOperands(),
+                     [](int64_t a, int64_t b) -> int64_t { return a & b; });
+}
+OpFoldResult OrOp::fold(FoldAdaptor adaptor) {
+  return foldLogical(*this, adaptor.getOperands(),
+                     [](int64_t a, int64_t b) -> int64_t { return a | b; });
+}
+OpFoldResult XorOp::fold(FoldAdaptor adaptor) {
+  return foldLogical(*this, adaptor.getOperands(),
+                     [](int64_t a, int64_t b) -> int64_t { return a ^ b; });
+}
+
+OpFoldResult NotOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(
+      getInput(), getOutput(), adaptor.getInput(), [](double v) { return v; },
+      [](int64_t v) -> int64_t { return v == 0; });
+}
+
+OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(
+      getInput(), getOutput(), adaptor.getInput(), [](double v) { return -v; },
+      [](int64_t v) { return (int64_t)(0 - (uint64_t)v); });
+}
+
+OpFoldResult AbsOp::fold(FoldAdaptor adaptor) {
+  if (isUnsignedTensor(getInput()) && getInput().getType() == getType())
+    return getInput();
+  return foldUnary(
+      getInput(), getOutput(), adaptor.getInput(),
+      [](double v) { return std::fabs(v); },
+      [](int64_t v) { return v < 0 ? (int64_t)(0 - (uint64_t)v) : v; });
+}
+
+template <typename Op>
+static OpFoldResult foldMinMax(Op op, ArrayRef<Attribute> operands,
+                               bool isMax) {
+  bool u = isUnsignedTensor(op.getLhs());
+  return foldElementwise(
+      op.getOutput(), operands, isFloatTensor(op.getLhs()),
+      [&](ArrayRef<int64_t> a, int64_t &r) {
+        bool less = u ? (uint64_t)a[0] < (uint64_t)a[1] : a[0] < a[1];
+        r = (less == isMax) ? a[1] : a[0];
+        return true;
+      },
+      [&](ArrayRef<double> a, double &r) {
+        r = isMax ? maxNan(a[0], a[1]) : minNan(a[0], a[1]);
+        return true;
+      },
+      /*resultIsInt=*/false);
+}
+
+OpFoldResult MinOp::fold(FoldAdaptor adaptor) {
+  return foldMinMax(*this, adaptor.getOperands(), /*isMax=*/false);
+}
+OpFoldResult MaxOp::fold(FoldAdaptor adaptor) {
+  return foldMinMax(*this, adaptor.getOperands(), /*isMax=*/true);
+}
+
+OpFoldResult TriluOp::fold(FoldAdaptor adaptor) {
+  RankedTensorType type = staticResult(getOutput());
+  auto lit = readLit(adaptor.getInput());
+  if (!type || !lit || type.getNumElements() > kMaxFoldElements)
+    return {};
+  int64_t rows = type.getDimSize(type.getRank() - 2);
+  int64_t cols = type.getDimSize(type.getRank() - 1);
+  int64_t k = getK();
+  bool upper = getUpper();
+  std::vector<int64_t> ints;
+  std::vector<double> flts;
+  for (int64_t o = 0; o < type.getNumElements(); ++o) {
+    int64_t i = (o / cols) % rows, j = o % cols;
+    bool keep = upper ? j - i >= k : j - i <= k;
+    if (lit->isFloat)
+      flts.push_back(keep ? lit->f(o) : 0.0);
+    else
+      ints.push_back(keep ? lit->i(o) : 0);
+  }
+  return writeLit(type, ints, flts);
+}
+
+OpFoldResult CumSumOp::fold(FoldAdaptor adaptor) {
+  RankedTensorType type = staticResult(getOutput());
+  auto lit = readLit(adaptor.getInput());
+  if (!type || !lit || type.getNumElements() > kMaxFoldElements)
+    return {};
+  int64_t r = type.getRank();
+  int64_t axis = *normalizeAxis(getAxis(), r);
+  int64_t outer = 1, len = type.getDimSize(axis), inner = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= type.getDimSize(d);
+  for (int64_t d = axis + 1; d < r; ++d)
+    inner *= type.getDimSize(d);
+  bool exclusive = getExclusive(), reverse = getReverse();
+  int64_t n = type.getNumElements();
+  std::vector<int64_t> ints(lit->isFloat ? 0 : n);
+  std::vector<double> flts(lit->isFloat ? n : 0);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      double fs = 0;
+      int64_t is = 0;
+      for (int64_t s = 0; s < len; ++s) {
+        int64_t j = reverse ? len - 1 - s : s;
+        int64_t at = (o * len + j) * inner + i;
+        if (lit->isFloat) {
+          if (!exclusive)
+            fs += lit->f(at);
+          flts[at] = fs;
+          if (exclusive)
+            fs += lit->f(at);
+        } else {
+          if (!exclusive)
+            is = wrapAdd(is, lit->i(at));
+          ints[at] = is;
+          if (exclusive)
+            is = wrapAdd(is, lit->i(at));
+        }
+      }
+    }
+  return writeLit(type, ints, flts);
+}

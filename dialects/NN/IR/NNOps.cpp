@@ -221,9 +221,13 @@ LogicalResult gptq::nn::inferUnaryType(StringRef opName,
   if (name == "not") {
     if (!elem.isInteger(1))
       return err("expects an i1 tensor, got ", elem);
-  } else if (name == "neg" || name == "abs" || name == "relu") {
+  } else if (name == "neg" || name == "abs" || name == "relu" ||
+             name == "sign") {
     if (!isNumeric(elem))
       return err("expects a numeric tensor, got ", elem);
+  } else if (name == "bitwise_not") {
+    if (!isa<IntegerType>(elem) || elem.isInteger(1))
+      return err("expects an integer tensor, got ", elem);
   } else if (!isa<FloatType>(elem)) {
     return err("expects a floating-point tensor, got ", elem);
   }
@@ -258,6 +262,12 @@ LogicalResult gptq::nn::inferBroadcastType(StringRef opName,
   case BroadcastKind::Logical:
     if (!le.isInteger(1) || !re.isInteger(1))
       return err("expects i1 operands, got ", le, " and ", re);
+    break;
+  case BroadcastKind::Bitwise:
+    if (le != re)
+      return err("operand element types differ: ", le, " vs ", re);
+    if (!isa<IntegerType>(le) || le.isInteger(1))
+      return err("expects integer operands, got ", le);
     break;
   }
   auto shape = broadcastShapes(lt.getShape(), rt.getShape());
@@ -298,6 +308,9 @@ LogicalResult gptq::nn::inferReduceType(StringRef opName,
   auto type = cast<RankedTensorType>(input);
   if (!isNumeric(type.getElementType()))
     return err("expects a numeric tensor, got ", type.getElementType());
+  if ((opName == "nn.reduce_l2" || opName == "nn.reduce_log_sum_exp") &&
+      !isa<FloatType>(type.getElementType()))
+    return err("expects a floating-point tensor, got ", type.getElementType());
   auto norm = normalizeAxes(err, axes, type.getRank());
   if (failed(norm))
     return failure();
@@ -1030,6 +1043,212 @@ NN_INFER(RotaryEmbeddingOp) {
     return err("rotary_embedding_dim must be even and >= 0, got ",
                intOr(adaptor.getRotaryEmbeddingDimAttr(), 0));
   inferred.push_back(in);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Predicates, rounding, integer arithmetic and indexing
+//===----------------------------------------------------------------------===//
+
+/// i1 result of the input's shape for a floating-point input.
+static LogicalResult inferFloatPredicate(const Err &err, Type input,
+                                         SmallVectorImpl<Type> &inferred) {
+  auto in = cast<RankedTensorType>(input);
+  if (!isa<FloatType>(in.getElementType()))
+    return err("expects a floating-point tensor, got ", in.getElementType());
+  inferred.push_back(
+      tensorOf(in.getShape(), IntegerType::get(in.getContext(), 1)));
+  return success();
+}
+
+NN_INFER(IsNaNOp) {
+  return inferFloatPredicate(Err{location, getOperationName()},
+                             adaptor.getInput().getType(), inferred);
+}
+
+NN_INFER(IsInfOp) {
+  return inferFloatPredicate(Err{location, getOperationName()},
+                             adaptor.getInput().getType(), inferred);
+}
+
+NN_INFER(ModOp) {
+  Err err{location, getOperationName()};
+  if (failed(inferBroadcastType(
+          getOperationName(), location, BroadcastKind::Arith,
+          adaptor.getLhs().getType(), adaptor.getRhs().getType(), inferred)))
+    return failure();
+  Type elem =
+      cast<RankedTensorType>(adaptor.getLhs().getType()).getElementType();
+  if (isa<FloatType>(elem) && !boolOr(adaptor.getFmodAttr(), false))
+    return err("fmod must be true for floating-point operands (", elem, ")");
+  return success();
+}
+
+/// Element type check shared by the gather/scatter ops.
+static LogicalResult checkIndexType(const Err &err, RankedTensorType idx,
+                                    bool allowI32) {
+  Type e = idx.getElementType();
+  if (e.isInteger(64) || (allowI32 && e.isInteger(32)))
+    return success();
+  return err("indices must be ", allowI32 ? "i32 or i64" : "i64", ", got ", e);
+}
+
+/// The more static of two sizes that must agree; false if they conflict.
+static bool mergeDim(int64_t a, int64_t b, int64_t &out) {
+  if (ShapedType::isDynamic(a)) {
+    out = b;
+    return true;
+  }
+  out = a;
+  return ShapedType::isDynamic(b) || a == b;
+}
+
+NN_INFER(GatherNDOp) {
+  Err err{location, getOperationName()};
+  auto data = cast<RankedTensorType>(adaptor.getData().getType());
+  auto idx = cast<RankedTensorType>(adaptor.getIndices().getType());
+  if (failed(checkIndexType(err, idx, /*allowI32=*/false)))
+    return failure();
+  int64_t r = data.getRank(), q = idx.getRank();
+  int64_t b = intOr(adaptor.getBatchDimsAttr(), 0);
+  if (r < 1 || q < 1)
+    return err("data and indices must have rank >= 1, got ", r, " and ", q);
+  if (b < 0 || b >= std::min(r, q))
+    return err("batch_dims ", b,
+               " must be in [0, min(rank(data), rank(indices)) = ",
+               std::min(r, q), ")");
+  int64_t k = idx.getDimSize(q - 1);
+  if (ShapedType::isDynamic(k))
+    return err("the last dimension of indices must be static (it decides the "
+               "result rank)");
+  if (k < 1 || k > r - b)
+    return err("index depth ", k,
+               " (last dimension of indices) must be in [1, ", r - b,
+               "] for data of rank ", r, " and batch_dims ", b);
+  SmallVector<int64_t> shape(idx.getShape().drop_back());
+  for (int64_t d = 0; d < b; ++d)
+    if (!mergeDim(shape[d], data.getDimSize(d), shape[d]))
+      return err("batch dimension ", d, " differs: data has ",
+                 data.getDimSize(d), ", indices have ", idx.getDimSize(d));
+  llvm::append_range(shape, data.getShape().drop_front(b + k));
+  inferred.push_back(tensorOf(shape, data.getElementType()));
+  return success();
+}
+
+/// Shared checks of gather_elements / scatter_elements: same rank, axis in
+/// range, indices no larger than data outside the axis.
+static FailureOr<int64_t> checkElementsOp(const Err &err, RankedTensorType data,
+                                          RankedTensorType idx, int64_t axis) {
+  if (failed(checkIndexType(err, idx, /*allowI32=*/true)))
+    return failure();
+  if (data.getRank() < 1) {
+    (void)err("data must have rank >= 1");
+    return failure();
+  }
+  if (idx.getRank() != data.getRank()) {
+    (void)err("indices must have the rank of data (", data.getRank(), "), got ",
+              idx.getRank());
+    return failure();
+  }
+  auto norm = normalizeAxis(axis, data.getRank());
+  if (!norm) {
+    (void)err("axis ", axis, " is out of range for rank ", data.getRank());
+    return failure();
+  }
+  for (int64_t d = 0; d < data.getRank(); ++d) {
+    int64_t i = idx.getDimSize(d), s = data.getDimSize(d);
+    if (d != *norm && !ShapedType::isDynamic(i) && !ShapedType::isDynamic(s) &&
+        i > s) {
+      (void)err("indices have size ", i, " in dimension ", d,
+                ", larger than data's ", s);
+      return failure();
+    }
+  }
+  return *norm;
+}
+
+NN_INFER(GatherElementsOp) {
+  Err err{location, getOperationName()};
+  auto data = cast<RankedTensorType>(adaptor.getData().getType());
+  auto idx = cast<RankedTensorType>(adaptor.getIndices().getType());
+  if (failed(checkElementsOp(err, data, idx, intOr(adaptor.getAxisAttr(), 0))))
+    return failure();
+  inferred.push_back(tensorOf(idx.getShape(), data.getElementType()));
+  return success();
+}
+
+NN_INFER(ScatterElementsOp) {
+  Err err{location, getOperationName()};
+  auto data = cast<RankedTensorType>(adaptor.getData().getType());
+  auto idx = cast<RankedTensorType>(adaptor.getIndices().getType());
+  auto upd = cast<RankedTensorType>(adaptor.getUpdates().getType());
+  StringRef red = strOr(adaptor.getReductionAttr(), "none");
+  if (red != "none" && red != "add" && red != "mul" && red != "max" &&
+      red != "min")
+    return err("reduction must be one of none, add, mul, max, min; got \"", red,
+               "\"");
+  if (failed(checkElementsOp(err, data, idx, intOr(adaptor.getAxisAttr(), 0))))
+    return failure();
+  if (upd.getElementType() != data.getElementType())
+    return err("updates have element type ", upd.getElementType(),
+               ", expected ", data.getElementType());
+  if (failed(verifyCompatibleShape(upd.getShape(), idx.getShape())))
+    return err("updates of shape ", shapeStr(upd.getShape()),
+               " do not match indices of shape ", shapeStr(idx.getShape()));
+  if (red != "none" && data.getElementType().isInteger(1))
+    return err("reduction \"", red, "\" needs a numeric tensor, got i1");
+  inferred.push_back(data);
+  return success();
+}
+
+NN_INFER(TileOp) {
+  Err err{location, getOperationName()};
+  auto in = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto rt = cast<RankedTensorType>(adaptor.getRepeats().getType());
+  if (rt.isDynamicDim(0))
+    return err("repeats must have a static length");
+  if (rt.getDimSize(0) != in.getRank())
+    return err("repeats has ", rt.getDimSize(0),
+               " entries for an input of rank ", in.getRank());
+  SmallVector<int64_t> shape(in.getRank(), ShapedType::kDynamic);
+  auto reps = getPartialIntValues(adaptor.getRepeats());
+  for (int64_t d = 0; d < in.getRank(); ++d) {
+    int64_t r = reps && (int64_t)reps->size() == in.getRank()
+                    ? (*reps)[d]
+                    : ShapedType::kDynamic;
+    if (ShapedType::isDynamic(r))
+      continue;
+    if (r < 0)
+      return err("repeats has negative value ", r, " at index ", d);
+    int64_t s = in.getDimSize(d);
+    if (r == 0)
+      shape[d] = 0;
+    else if (!ShapedType::isDynamic(s))
+      shape[d] = s * r;
+  }
+  inferred.push_back(tensorOf(shape, in.getElementType()));
+  return success();
+}
+
+LogicalResult gptq::nn::inferArgType(StringRef opName,
+                                     std::optional<Location> loc, Type input,
+                                     int64_t axis, bool keepdims,
+                                     SmallVectorImpl<Type> &inferred) {
+  Err err{loc, opName};
+  auto in = cast<RankedTensorType>(input);
+  if (!isNumeric(in.getElementType()))
+    return err("expects a numeric tensor, got ", in.getElementType());
+  auto norm = normalizeAxis(axis, in.getRank());
+  if (!norm)
+    return err("axis ", axis, " is out of range for rank ", in.getRank());
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < in.getRank(); ++d) {
+    if (d != *norm)
+      shape.push_back(in.getDimSize(d));
+    else if (keepdims)
+      shape.push_back(1);
+  }
+  inferred.push_back(tensorOf(shape, IntegerType::get(in.getContext(), 64)));
   return success();
 }
 

@@ -23,6 +23,7 @@ enum class BroadcastKind {
   Pow,     ///< numeric base and exponent; result has the base's type
   Logical, ///< i1 operands and result
   Compare, ///< same element type; i1 result
+  Bitwise, ///< same integer (not i1) element type; result has it
 };
 
 mlir::LogicalResult inferUnaryType(llvm::StringRef opName,
@@ -38,6 +39,12 @@ mlir::LogicalResult inferReduceType(llvm::StringRef opName,
                                     mlir::Type input,
                                     llvm::ArrayRef<int64_t> axes, bool keepdims,
                                     llvm::SmallVectorImpl<mlir::Type> &inferred);
+
+/// ArgMax / ArgMin: i64 result with `axis` removed (or kept as 1).
+mlir::LogicalResult inferArgType(llvm::StringRef opName,
+                                 std::optional<mlir::Location> loc,
+                                 mlir::Type input, int64_t axis, bool keepdims,
+                                 llvm::SmallVectorImpl<mlir::Type> &inferred);
 
 /// Multidirectional (numpy) broadcast of two shapes; std::nullopt if two
 /// static sizes disagree.

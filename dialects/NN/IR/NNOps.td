@@ -88,8 +88,8 @@ class NN_UnaryOp<string mnemonic, list<Trait> traits = []>
   }];
 }
 
-def NN_NegOp : NN_UnaryOp<"neg"> { let summary = "-x"; }
-def NN_AbsOp : NN_UnaryOp<"abs"> { let summary = "|x|"; }
+def NN_NegOp : NN_UnaryOp<"neg"> { let summary = "-x"; let hasFolder = 1; }
+def NN_AbsOp : NN_UnaryOp<"abs"> { let summary = "|x|"; let hasFolder = 1; }
 def NN_SqrtOp : NN_UnaryOp<"sqrt"> { let summary = "Square root"; }
 def NN_ReciprocalOp : NN_UnaryOp<"reciprocal"> { let summary = "1 / x"; }
 def NN_ExpOp : NN_UnaryOp<"exp"> { let summary = "e^x"; }
@@ -102,7 +102,10 @@ def NN_CosOp : NN_UnaryOp<"cos"> { let summary = "Cosine"; }
 def NN_SinOp : NN_UnaryOp<"sin"> { let summary = "Sine"; }
 def NN_FloorOp : NN_UnaryOp<"floor"> { let summary = "Round toward -inf"; }
 def NN_CeilOp : NN_UnaryOp<"ceil"> { let summary = "Round toward +inf"; }
-def NN_NotOp : NN_UnaryOp<"not"> { let summary = "Logical not of an i1 tensor"; }
+def NN_NotOp : NN_UnaryOp<"not"> {
+  let summary = "Logical not of an i1 tensor";
+  let hasFolder = 1;
+}
 
 def NN_GeluOp : NN_Op<"gelu", [Pure, NN_InferType]> {
   let summary = "Gaussian error linear unit (exact or tanh approximation)";
@@ -178,27 +181,32 @@ def NN_PowOp : NN_BroadcastOp<"pow", "Pow"> {
 }
 def NN_MinOp : NN_BroadcastOp<"min", "Arith", [Commutative]> {
   let summary = "Elementwise minimum (NaN propagates)";
+  let hasFolder = 1;
 }
 def NN_MaxOp : NN_BroadcastOp<"max", "Arith", [Commutative]> {
   let summary = "Elementwise maximum (NaN propagates)";
+  let hasFolder = 1;
 }
 def NN_AndOp : NN_BroadcastOp<"and", "Logical", [Commutative]> {
   let summary = "Logical and of i1 tensors";
+  let hasFolder = 1;
 }
 def NN_OrOp : NN_BroadcastOp<"or", "Logical", [Commutative]> {
   let summary = "Logical or of i1 tensors";
+  let hasFolder = 1;
 }
 def NN_XorOp : NN_BroadcastOp<"xor", "Logical", [Commutative]> {
   let summary = "Logical exclusive or of i1 tensors";
+  let hasFolder = 1;
 }
 def NN_EqualOp : NN_BroadcastOp<"equal", "Compare", [Commutative]> {
   let summary = "lhs == rhs, an i1 tensor";
   let hasFolder = 1;
 }
-def NN_LessOp : NN_BroadcastOp<"less", "Compare"> { let summary = "lhs < rhs"; }
-def NN_LessEqualOp : NN_BroadcastOp<"less_equal", "Compare"> { let summary = "lhs <= rhs"; }
-def NN_GreaterOp : NN_BroadcastOp<"greater", "Compare"> { let summary = "lhs > rhs"; }
-def NN_GreaterEqualOp : NN_BroadcastOp<"greater_equal", "Compare"> { let summary = "lhs >= rhs"; }
+def NN_LessOp : NN_BroadcastOp<"less", "Compare"> { let summary = "lhs < rhs"; let hasFolder = 1; }
+def NN_LessEqualOp : NN_BroadcastOp<"less_equal", "Compare"> { let summary = "lhs <= rhs"; let hasFolder = 1; }
+def NN_GreaterOp : NN_BroadcastOp<"greater", "Compare"> { let summary = "lhs > rhs"; let hasFolder = 1; }
+def NN_GreaterEqualOp : NN_BroadcastOp<"greater_equal", "Compare"> { let summary = "lhs >= rhs"; let hasFolder = 1; }
 
 def NN_WhereOp : NN_Op<"where", [Pure, NN_InferType]> {
   let summary = "condition ? lhs : rhs, broadcast over all three";
@@ -364,10 +372,10 @@ class NN_ReduceOp<string mnemonic> : NN_Op<mnemonic, [Pure, NN_InferType]> {
   }];
 }
 
-def NN_ReduceSumOp : NN_ReduceOp<"reduce_sum"> { let summary = "Sum over axes"; }
+def NN_ReduceSumOp : NN_ReduceOp<"reduce_sum"> { let summary = "Sum over axes"; let hasFolder = 1; }
 def NN_ReduceMeanOp : NN_ReduceOp<"reduce_mean"> { let summary = "Mean over axes"; }
-def NN_ReduceMaxOp : NN_ReduceOp<"reduce_max"> { let summary = "Maximum over axes"; }
-def NN_ReduceMinOp : NN_ReduceOp<"reduce_min"> { let summary = "Minimum over axes"; }
+def NN_ReduceMaxOp : NN_ReduceOp<"reduce_max"> { let summary = "Maximum over axes"; let hasFolder = 1; }
+def NN_ReduceMinOp : NN_ReduceOp<"reduce_min"> { let summary = "Minimum over axes"; let hasFolder = 1; }
 
 def NN_SoftmaxOp : NN_Op<"softmax", [Pure, NN_InferType]> {
   let summary = "Softmax along one axis (ONNX opset >= 13 semantics)";
@@ -404,6 +412,7 @@ def NN_TriluOp : NN_Op<"trilu", [Pure, NN_InferType]> {
                        DefaultValuedAttr<I64Attr, "0">:$k);
   let results = (outs NN_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasFolder = 1;
 }
 
 def NN_CumSumOp : NN_Op<"cumsum", [Pure, NN_InferType]> {
@@ -413,6 +422,7 @@ def NN_CumSumOp : NN_Op<"cumsum", [Pure, NN_InferType]> {
                        DefaultValuedAttr<BoolAttr, "false">:$reverse);
   let results = (outs NN_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasFolder = 1;
 }
 
 def NN_ScatterNDOp : NN_Op<"scatter_nd", [Pure, NN_InferType]> {
@@ -442,6 +452,154 @@ def NN_RotaryEmbeddingOp : NN_Op<"rotary_embedding", [Pure, NN_InferType]> {
   let assemblyFormat = "$input `,` $position_ids `,` $cos_cache `,` $sin_cache attr-dict `:` functional-type(operands, results)";
 }
 
+//===----------------------------------------------------------------------===//
+// Predicates, rounding, integer arithmetic and indexing (ONNX IsNaN, IsInf,
+// Sign, Round, Mod, Bitwise*, GatherND, GatherElements, ScatterElements,
+// Tile, ArgMax/ArgMin, ReduceProd/L2/LogSumExp)
+//===----------------------------------------------------------------------===//
+
+def NN_IsNaNOp : NN_Op<"is_nan", [Pure, NN_InferType]> {
+  let summary = "x != x, an i1 tensor (ONNX IsNaN)";
+  let arguments = (ins NN_Tensor:$input);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasFolder = 1;
+}
+
+def NN_IsInfOp : NN_Op<"is_inf", [Pure, NN_InferType]> {
+  let summary = "x is +inf (detect_positive) or -inf (detect_negative), i1";
+  let arguments = (ins NN_Tensor:$input,
+                       DefaultValuedAttr<BoolAttr, "true">:$detect_positive,
+                       DefaultValuedAttr<BoolAttr, "true">:$detect_negative);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasFolder = 1;
+}
+
+def NN_SignOp : NN_UnaryOp<"sign"> {
+  let summary = "-1, 0 or 1 by the sign of x (NaN stays NaN)";
+  let hasFolder = 1;
+}
+def NN_RoundOp : NN_UnaryOp<"round"> {
+  let summary = "Round to the nearest integer, halves to even";
+  let hasFolder = 1;
+}
+def NN_BitwiseNotOp : NN_UnaryOp<"bitwise_not"> {
+  let summary = "~x of an integer tensor";
+  let hasFolder = 1;
+}
+
+def NN_ModOp : NN_Op<"mod", [Pure, NN_InferType]> {
+  let summary = "Remainder, broadcast (ONNX Mod)";
+  let description = [{
+    With `fmod = false` (integers only) the result has the sign of the
+    divisor, as Python's `%`; with `fmod = true` it has the sign of the
+    dividend, as C's `fmod` (floating-point operands require it).
+  }];
+  let arguments = (ins NN_Tensor:$lhs, NN_Tensor:$rhs,
+                       DefaultValuedAttr<BoolAttr, "false">:$fmod);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def NN_BitwiseAndOp : NN_BroadcastOp<"bitwise_and", "Bitwise", [Commutative]> {
+  let summary = "lhs & rhs of integer tensors";
+  let hasFolder = 1;
+}
+def NN_BitwiseOrOp : NN_BroadcastOp<"bitwise_or", "Bitwise", [Commutative]> {
+  let summary = "lhs | rhs of integer tensors";
+  let hasFolder = 1;
+}
+def NN_BitwiseXorOp : NN_BroadcastOp<"bitwise_xor", "Bitwise", [Commutative]> {
+  let summary = "lhs ^ rhs of integer tensors";
+  let hasFolder = 1;
+}
+
+def NN_GatherNDOp : NN_Op<"gather_nd", [Pure, NN_InferType]> {
+  let summary = "Slices of data at index tuples (ONNX GatherND)";
+  let description = [{
+    The last dimension of `indices` (k) indexes dimensions
+    batch_dims..batch_dims+k of `data`; the first `batch_dims` dimensions of
+    both are batch dimensions. The result has shape
+    indices.shape[:-1] + data.shape[batch_dims + k:].
+  }];
+  let arguments = (ins NN_Tensor:$data, NN_Tensor:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$batch_dims);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def NN_GatherElementsOp : NN_Op<"gather_elements", [Pure, NN_InferType]> {
+  let summary = "out[..i..] = data[..indices[..i..]..] along axis (torch.gather)";
+  let arguments = (ins NN_Tensor:$data, NN_Tensor:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$axis);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def NN_ScatterElementsOp : NN_Op<"scatter_elements", [Pure, NN_InferType]> {
+  let summary = "Copy of data with out[..indices[..i..]..] = updates[..i..] along axis";
+  let description = [{
+    `reduction` combines an update with the value already there: none
+    (replace, later updates win), add, mul, max or min.
+  }];
+  let arguments = (ins NN_Tensor:$data, NN_Tensor:$indices, NN_Tensor:$updates,
+                       DefaultValuedAttr<I64Attr, "0">:$axis,
+                       DefaultValuedAttr<StrAttr, "\"none\"">:$reduction);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$data `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def NN_TileOp : NN_Op<"tile", [Pure, NN_InferType]> {
+  let summary = "Repeat the input repeats[i] times along dimension i";
+  let arguments = (ins NN_Tensor:$input, NN_ShapeTensor:$repeats);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$input `,` $repeats attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+class NN_ArgOp<string mnemonic> : NN_Op<mnemonic, [Pure, NN_InferType]> {
+  let description = [{
+    i64 index of the extreme element along `axis` (the first one, or the
+    last with `select_last_index`); NaN counts as the extreme. `keepdims`
+    keeps the reduced dimension with size 1.
+  }];
+  let arguments = (ins NN_Tensor:$input, DefaultValuedAttr<I64Attr, "0">:$axis,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims,
+                       DefaultValuedAttr<BoolAttr, "false">:$select_last_index);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasFolder = 1;
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *context, std::optional<::mlir::Location> location,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred) {
+      return ::gptq::nn::inferArgType(
+          getOperationName(), location, adaptor.getInput().getType(),
+          adaptor.getAxisAttr() ? adaptor.getAxisAttr().getInt() : 0,
+          !adaptor.getKeepdimsAttr() || adaptor.getKeepdimsAttr().getValue(),
+          inferred);
+    }
+  }];
+}
+
+def NN_ArgMaxOp : NN_ArgOp<"arg_max"> { let summary = "Index of the maximum along axis"; }
+def NN_ArgMinOp : NN_ArgOp<"arg_min"> { let summary = "Index of the minimum along axis"; }
+
+def NN_ReduceProdOp : NN_ReduceOp<"reduce_prod"> {
+  let summary = "Product over axes";
+  let hasFolder = 1;
+}
+def NN_ReduceL2Op : NN_ReduceOp<"reduce_l2"> {
+  let summary = "sqrt(sum(x^2)) over axes (floating point)";
+}
+def NN_ReduceLogSumExpOp : NN_ReduceOp<"reduce_log_sum_exp"> {
+  let summary = "log(sum(exp(x))) over axes (floating point)";
+}
 
 //===----------------------------------------------------------------------===//
 // Attention

@@ -32,6 +32,11 @@ mlir::FailureOr<std::shared_ptr<rt::Plan>>
 buildPlan(mlir::ModuleOp module, llvm::StringRef funcName = "main",
           PlanMapping *mapping = nullptr);
 
+/// The graph inputs and outputs of `funcName` as the plan would describe
+/// them (value ids -1), without lowering the body.
+mlir::FailureOr<std::pair<std::vector<rt::IOSpec>, std::vector<rt::IOSpec>>>
+planSignature(mlir::ModuleOp module, llvm::StringRef funcName = "main");
+
 /// The runtime element type of an MLIR element type, if it has one.
 std::optional<rt::DType> toDType(mlir::Type type);
 

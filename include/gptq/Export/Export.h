@@ -13,6 +13,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <string>
+#include <vector>
 
 namespace gptq {
 
@@ -53,6 +54,19 @@ struct GPTQCheckpointOptions {
   bool force = false;
   /// When a zero point is 0 (no v1 form), write v2 instead of failing.
   bool fallBackToV2 = false;
+  /// Store v1 zeros even where v2 would be chosen (asymmetric checkpoints
+  /// with hfConfigDir); a zero point of 0 is then an error.
+  bool zerosV1 = false;
+  /// The original model's Hugging Face folder (config.json, tokenizer files,
+  /// optionally its safetensors weights): write a folder that transformers'
+  /// from_pretrained and GPTQModel.load open - tensors under the model's
+  /// parameter names (recovered from the ONNX graph, checked against the
+  /// original weights' names and shapes when the folder has them), the
+  /// unquantized parameters in the model's dtype, config.json with
+  /// quantization_config, the tokenizer files. Asymmetric checkpoints are
+  /// then v2 unless zerosV1 (GPTQModel refuses asymmetric v1 checkpoints
+  /// that it did not produce).
+  std::string hfConfigDir;
 };
 
 /// What exportGPTQCheckpoint wrote.
@@ -61,18 +75,28 @@ struct GPTQCheckpointInfo {
   int64_t quantizedLayers = 0;
   int64_t tensors = 0;
   std::string v1Problem;       ///< why v1 was impossible (if it was)
+  std::string formatReason;    ///< why v2 was chosen without being asked for
+  std::vector<std::string> warnings;    ///< harmless oddities (--hf-config)
+  std::vector<std::string> copiedFiles; ///< from the --hf-config folder
+  std::string modelDType; ///< torch dtype of the unquantized tensors
 };
 
 /// Writes <dir>/model.safetensors (<layer>.qweight/.qzeros/.scales/.g_idx/
 /// .bias for every gptq.matmul_nbits, <layer>.weight [N, K] for unquantized
 /// linear layers, and the named float parameters of the rest of the model)
-/// and <dir>/quantize_config.json. Fails (writing nothing) when the layers
-/// disagree on their quantization parameters, or when a zero point is 0 and
-/// v1 zeros are asked for without fallBackToV2.
+/// and <dir>/quantize_config.json (with hfConfigDir also config.json and
+/// the original folder's tokenizer files, see GPTQCheckpointOptions). Fails
+/// (writing nothing) when the layers disagree on their quantization parameters,
+/// or when a zero point is 0 and v1 zeros are asked for without fallBackToV2.
 mlir::LogicalResult exportGPTQCheckpoint(mlir::ModuleOp module,
                                          llvm::StringRef dir,
                                          const GPTQCheckpointOptions &options = {},
                                          GPTQCheckpointInfo *info = nullptr);
+
+/// Checks an --hf-config folder before any work is spent: config.json is
+/// there, parses and has no quantization_config; the original safetensors
+/// headers (when present) parse. Sets `error` and returns false otherwise.
+bool checkHFConfigDir(llvm::StringRef dir, std::string &error);
 
 /// Writes, for every gptq.matmul_nbits, the weight it computes with -
 /// dequantized by the runtime (rt::quant::dequantize) - as

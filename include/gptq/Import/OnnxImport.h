@@ -1,7 +1,8 @@
 //===- OnnxImport.h - ONNX models into the nn dialect ----------*- C++ -*-===//
 //
-// Imports an ONNX ModelProto (IR versions 7-10; default-domain opsets 13-21;
-// com.microsoft opset 1) into a module with one func.func (@main by
+// Imports an ONNX ModelProto (IR versions 3-11; default-domain opsets 7-23,
+// each operator at the schema version its opset selects; com.microsoft
+// opset 1) into a module with one func.func (@main by
 // default) in the nn and gptq dialects. Initializers become dense_resource
 // blobs (external data is memory-mapped relative to the model's folder, never
 // read twice); small or splat tensors become dense attributes so that shape
@@ -36,6 +37,31 @@ struct OnnxImportOptions {
   /// they are splats.
   int64_t denseElementLimit = 1024;
 };
+
+/// The ONNX IR versions and default-domain opsets the importer reads.
+constexpr int64_t kMinOnnxIrVersion = 3, kMaxOnnxIrVersion = 11;
+constexpr int64_t kMinDefaultOpset = 7, kMaxDefaultOpset = 23;
+
+/// The schema history of a default-domain operator the importer converts:
+/// the opsets at which ONNX changed its schema (the since_version of each of
+/// its versions, up to opset 23) and the oldest of those versions that the
+/// importer converts with its meaning (older ones are refused naming the
+/// node and the opset).
+struct OnnxOpVersions {
+  std::vector<int64_t> sinceVersions;
+  int64_t oldestConverted = 0;
+  /// The since_version of the schema in force at `opset`; 0 when the
+  /// operator does not exist yet.
+  int64_t schemaAt(int64_t opset) const;
+};
+
+/// The history of default-domain `opType`; null for operators that are not
+/// ONNX's (onnxruntime's SimplifiedLayerNormalization) or not in the table
+/// (every converted ONNX operator is: test/Unit/Import checks it).
+const OnnxOpVersions *onnxOpVersions(llvm::StringRef opType);
+
+/// Every default-domain operator type the importer converts.
+std::vector<std::string> supportedDefaultDomainOps();
 
 /// Imports the model at `path`.
 mlir::OwningOpRef<mlir::ModuleOp>

@@ -23,6 +23,12 @@ struct QuantizePipelineOptions {
   std::string model; ///< .onnx (imported) or .mlir/.mlirbc
   std::string outputDir;
   std::vector<std::string> inputShapes; ///< NAME=DxD... (ONNX only)
+  /// Graph inputs given instead of filled (NAME=file.npy), for calibration
+  /// and evaluation (gptq/Exec/LanguageModelInputs.h).
+  std::vector<std::string> inputs;
+  /// How f16/bf16 models compute in calibration and evaluation: "f32",
+  /// "f32-per-use" or "native" (gptq/Exec/HalfCompute.h).
+  std::string halfCompute = "f32";
 
   // Quantization (names as in quantize_config.json).
   bool rtn = false;        ///< round-to-nearest instead of GPTQ
@@ -54,6 +60,10 @@ struct QuantizePipelineOptions {
   bool onnx = true;     ///< write model.onnx
   bool kernels = true;  ///< write kernels.cu (the CUDA lowering's source)
   bool zerosV2 = false; ///< checkpoint_format gptq_v2
+  bool zerosV1 = false; ///< checkpoint_format gptq, never v2
+  /// The original model's Hugging Face folder: gptq/ becomes a folder that
+  /// transformers and GPTQModel load (GPTQCheckpointOptions::hfConfigDir).
+  std::string hfConfig;
   bool force = false;   ///< replace existing outputs
 
   enum class Progress { Auto, Bar, Lines, None };

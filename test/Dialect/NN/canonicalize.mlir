@@ -418,3 +418,166 @@ func.func @repeat_interleave_swapped(%x: tensor<1x5x2x8xf32>) -> tensor<1x5x6x8x
   %c = nn.concat %r0, %r1 {axis = 2 : i64} : (tensor<1x5x3x8xf32>, tensor<1x5x3x8xf32>) -> tensor<1x5x6x8xf32>
   return %c : tensor<1x5x6x8xf32>
 }
+
+// CHECK-LABEL: func @predicates_fold
+// CHECK-DAG: nn.constant dense<[false, true, false, false]> : tensor<4xi1>
+// CHECK-DAG: nn.constant dense<[false, false, true, true]> : tensor<4xi1>
+// CHECK-DAG: nn.constant dense<[false, false, true, false]> : tensor<4xi1>
+// CHECK-NOT: nn.is_
+func.func @predicates_fold() -> (tensor<4xi1>, tensor<4xi1>, tensor<4xi1>) {
+  %x = nn.constant dense<[1.0, 0x7FC00000, 0x7F800000, 0xFF800000]> : tensor<4xf32>
+  %0 = nn.is_nan %x : tensor<4xf32> -> tensor<4xi1>
+  %1 = nn.is_inf %x : tensor<4xf32> -> tensor<4xi1>
+  %2 = nn.is_inf %x {detect_negative = false} : tensor<4xf32> -> tensor<4xi1>
+  return %0, %1, %2 : tensor<4xi1>, tensor<4xi1>, tensor<4xi1>
+}
+
+// CHECK-LABEL: func @sign_round_fold
+// CHECK-DAG: nn.constant dense<[-1, 0, 1]> : tensor<3xi32>
+// CHECK-DAG: nn.constant dense<[-1.000000e+00, 0.000000e+00, 1.000000e+00, 0x7FC00000]> : tensor<4xf32>
+// CHECK-DAG: nn.constant dense<[2.000000e+00, -0.000000e+00, 2.000000e+00, -4.000000e+00, 3.000000e+00]> : tensor<5xf16>
+func.func @sign_round_fold() -> (tensor<3xi32>, tensor<4xf32>, tensor<5xf16>) {
+  %i = nn.constant dense<[-7, 0, 9]> : tensor<3xi32>
+  %0 = nn.sign %i : tensor<3xi32>
+  %f = nn.constant dense<[-2.5, -0.0, 3.0, 0x7FC00000]> : tensor<4xf32>
+  %1 = nn.sign %f : tensor<4xf32>
+  %h = nn.constant dense<[2.5, -0.5, 1.5, -3.5, 2.75]> : tensor<5xf16>
+  %2 = nn.round %h : tensor<5xf16>
+  return %0, %1, %2 : tensor<3xi32>, tensor<4xf32>, tensor<5xf16>
+}
+
+// Mod: Python's sign rule (the divisor's) without fmod, C's (the dividend's)
+// with it.
+// CHECK-LABEL: func @mod_fold
+// CHECK-DAG: nn.constant dense<[2, -2, -1, 1]> : tensor<4xi64>
+// CHECK-DAG: nn.constant dense<[-1, 1, -1, 1]> : tensor<4xi64>
+// CHECK-DAG: nn.constant dense<[1.500000e+00, -1.500000e+00]> : tensor<2xf32>
+// CHECK-DAG: nn.constant dense<[1, 250]> : tensor<2xui8>
+func.func @mod_fold() -> (tensor<4xi64>, tensor<4xi64>, tensor<2xf32>, tensor<2xui8>) {
+  %a = nn.constant dense<[-7, 7, -7, 7]> : tensor<4xi64>
+  %b = nn.constant dense<[3, -3, -3, 3]> : tensor<4xi64>
+  %0 = nn.mod %a, %b : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
+  %1 = nn.mod %a, %b {fmod = true} : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
+  %x = nn.constant dense<[5.5, -5.5]> : tensor<2xf32>
+  %y = nn.constant dense<-2.0> : tensor<f32>
+  %2 = nn.mod %x, %y {fmod = true} : (tensor<2xf32>, tensor<f32>) -> tensor<2xf32>
+  %u = nn.constant dense<[251, 250]> : tensor<2xui8>
+  %v = nn.constant dense<[5, 251]> : tensor<2xui8>
+  %3 = nn.mod %u, %v : (tensor<2xui8>, tensor<2xui8>) -> tensor<2xui8>
+  return %0, %1, %2, %3 : tensor<4xi64>, tensor<4xi64>, tensor<2xf32>, tensor<2xui8>
+}
+
+// CHECK-LABEL: func @mod_by_zero_not_folded
+// CHECK: nn.mod
+func.func @mod_by_zero_not_folded() -> tensor<2xi32> {
+  %a = nn.constant dense<[1, 2]> : tensor<2xi32>
+  %b = nn.constant dense<[1, 0]> : tensor<2xi32>
+  %0 = nn.mod %a, %b : (tensor<2xi32>, tensor<2xi32>) -> tensor<2xi32>
+  return %0 : tensor<2xi32>
+}
+
+// CHECK-LABEL: func @bitwise_fold
+// CHECK-DAG: nn.constant dense<[8, 0]> : tensor<2xi32>
+// CHECK-DAG: nn.constant dense<[14, -1]> : tensor<2xi32>
+// CHECK-DAG: nn.constant dense<[6, -1]> : tensor<2xi32>
+// CHECK-DAG: nn.constant dense<[245, 0]> : tensor<2xui8>
+func.func @bitwise_fold() -> (tensor<2xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xui8>) {
+  %a = nn.constant dense<[12, -1]> : tensor<2xi32>
+  %b = nn.constant dense<[10, 0]> : tensor<2xi32>
+  %0 = nn.bitwise_and %a, %b : (tensor<2xi32>, tensor<2xi32>) -> tensor<2xi32>
+  %1 = nn.bitwise_or %a, %b : (tensor<2xi32>, tensor<2xi32>) -> tensor<2xi32>
+  %2 = nn.bitwise_xor %a, %b : (tensor<2xi32>, tensor<2xi32>) -> tensor<2xi32>
+  %u = nn.constant dense<[10, 255]> : tensor<2xui8>
+  %3 = nn.bitwise_not %u : tensor<2xui8>
+  return %0, %1, %2, %3 : tensor<2xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xui8>
+}
+
+// CHECK-LABEL: func @gather_nd_fold
+// CHECK-DAG: nn.constant dense<[3, 1]> : tensor<2xi64>
+// CHECK-DAG: nn.constant dense<{{\[}}[4, 5], [0, 1]]> : tensor<2x2xi64>
+// CHECK-DAG: nn.constant dense<[1, 6]> : tensor<2xi64>
+func.func @gather_nd_fold() -> (tensor<2xi64>, tensor<2x2xi64>, tensor<2xi64>) {
+  %d = nn.constant dense<[[0, 1], [2, 3], [4, 5], [6, 7]]> : tensor<4x2xi64>
+  %i = nn.constant dense<[[1, 1], [0, -1]]> : tensor<2x2xi64>
+  %0 = nn.gather_nd %d, %i : (tensor<4x2xi64>, tensor<2x2xi64>) -> tensor<2xi64>
+  %j = nn.constant dense<[[2], [-4]]> : tensor<2x1xi64>
+  %1 = nn.gather_nd %d, %j : (tensor<4x2xi64>, tensor<2x1xi64>) -> tensor<2x2xi64>
+  // batch_dims = 1 over [[0, 1], [2, 3]] x 2 batches: picks [0][1], [1][0].
+  %e = nn.constant dense<[[[0, 1], [2, 3]], [[4, 5], [6, 7]]]> : tensor<2x2x2xi64>
+  %k = nn.constant dense<[[0, 1], [1, 0]]> : tensor<2x2xi64>
+  %2 = nn.gather_nd %e, %k {batch_dims = 1} : (tensor<2x2x2xi64>, tensor<2x2xi64>) -> tensor<2xi64>
+  return %0, %1, %2 : tensor<2xi64>, tensor<2x2xi64>, tensor<2xi64>
+}
+
+// CHECK-LABEL: func @gather_nd_out_of_range_kept
+// CHECK: nn.gather_nd
+func.func @gather_nd_out_of_range_kept() -> tensor<1xi64> {
+  %d = nn.constant dense<[0, 1, 2]> : tensor<3xi64>
+  %i = nn.constant dense<[[3]]> : tensor<1x1xi64>
+  %0 = nn.gather_nd %d, %i : (tensor<3xi64>, tensor<1x1xi64>) -> tensor<1xi64>
+  return %0 : tensor<1xi64>
+}
+
+// CHECK-LABEL: func @elements_fold
+// CHECK-DAG: nn.constant dense<{{\[}}[1, 1], [4, 3]]> : tensor<2x2xi64>
+// CHECK-DAG: nn.constant dense<{{\[}}[9.000000e+00, 2.000000e+00], [5.000000e+00, 4.000000e+00]]> : tensor<2x2xf32>
+// CHECK-DAG: nn.constant dense<{{\[}}[1.000000e+00, 1.200000e+01], [3.000000e+00, 4.000000e+00]]> : tensor<2x2xf32>
+func.func @elements_fold() -> (tensor<2x2xi64>, tensor<2x2xf32>, tensor<2x2xf32>) {
+  %d = nn.constant dense<[[1, 2], [3, 4]]> : tensor<2x2xi64>
+  %i = nn.constant dense<[[0, 0], [1, 0]]> : tensor<2x2xi64>
+  %0 = nn.gather_elements %d, %i {axis = 1} : (tensor<2x2xi64>, tensor<2x2xi64>) -> tensor<2x2xi64>
+  %f = nn.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+  %j = nn.constant dense<[[0], [-2]]> : tensor<2x1xi32>
+  %u = nn.constant dense<[[9.0], [5.0]]> : tensor<2x1xf32>
+  %1 = nn.scatter_elements %f, %j, %u {axis = 1} : (tensor<2x2xf32>, tensor<2x1xi32>, tensor<2x1xf32>) -> tensor<2x2xf32>
+  // Duplicate indices accumulate with reduction "add": 2 + 4 + 6.
+  %k = nn.constant dense<[[1, 1, 1]]> : tensor<1x3xi64>
+  %v = nn.constant dense<[[4.0, 6.0, 0.0]]> : tensor<1x3xf32>
+  %2 = nn.scatter_elements %f, %k, %v {axis = 1, reduction = "add"} : (tensor<2x2xf32>, tensor<1x3xi64>, tensor<1x3xf32>) -> tensor<2x2xf32>
+  return %0, %1, %2 : tensor<2x2xi64>, tensor<2x2xf32>, tensor<2x2xf32>
+}
+
+// CHECK-LABEL: func @tile_fold
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>)
+// CHECK-DAG: nn.constant dense<{{\[}}[1, 2, 1, 2], [3, 4, 3, 4], [1, 2, 1, 2], [3, 4, 3, 4]]> : tensor<4x4xi64>
+// CHECK-NOT: nn.tile
+// CHECK: return %{{.*}}, %[[X]]
+func.func @tile_fold(%x: tensor<2x3xf32>) -> (tensor<4x4xi64>, tensor<2x3xf32>) {
+  %d = nn.constant dense<[[1, 2], [3, 4]]> : tensor<2x2xi64>
+  %r = nn.constant dense<2> : tensor<2xi64>
+  %0 = nn.tile %d, %r : (tensor<2x2xi64>, tensor<2xi64>) -> tensor<4x4xi64>
+  %one = nn.constant dense<1> : tensor<2xi64>
+  %1 = nn.tile %x, %one : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<2x3xf32>
+  return %0, %1 : tensor<4x4xi64>, tensor<2x3xf32>
+}
+
+// NaN counts as the extreme; select_last_index takes the last tie.
+// CHECK-LABEL: func @arg_fold
+// CHECK-DAG: nn.constant dense<[1, 0]> : tensor<2xi64>
+// CHECK-DAG: nn.constant dense<[2, 0]> : tensor<2xi64>
+// CHECK-DAG: nn.constant dense<0> : tensor<2x1xi64>
+func.func @arg_fold() -> (tensor<2xi64>, tensor<2xi64>, tensor<2x1xi64>) {
+  %x = nn.constant dense<[[1.0, 3.0, 3.0], [0x7FC00000, 5.0, -1.0]]> : tensor<2x3xf32>
+  %0 = nn.arg_max %x {axis = 1, keepdims = false} : tensor<2x3xf32> -> tensor<2xi64>
+  %1 = nn.arg_max %x {axis = 1, keepdims = false, select_last_index = true} : tensor<2x3xf32> -> tensor<2xi64>
+  %2 = nn.arg_min %x {axis = 1} : tensor<2x3xf32> -> tensor<2x1xi64>
+  return %0, %1, %2 : tensor<2xi64>, tensor<2xi64>, tensor<2x1xi64>
+}
+
+// CHECK-LABEL: func @reductions_fold
+// CHECK-DAG: nn.constant dense<24> : tensor<1xi64>
+// CHECK-DAG: nn.constant dense<1> : tensor<i64>
+// CHECK-DAG: nn.constant dense<[3.000000e+00, 7.000000e+00]> : tensor<2xf32>
+// CHECK-DAG: nn.constant dense<[2.000000e+00, 4.000000e+00]> : tensor<2xf32>
+// CHECK-DAG: nn.constant dense<[1.000000e+00, 3.000000e+00]> : tensor<2xf32>
+func.func @reductions_fold() -> (tensor<1xi64>, tensor<i64>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) {
+  %s = nn.constant dense<[2, 3, 4]> : tensor<3xi64>
+  %0 = nn.reduce_prod %s, axes = [] : tensor<3xi64> -> tensor<1xi64>
+  %e = nn.constant dense<> : tensor<0xi64>
+  %1 = nn.reduce_prod %e, axes = [] {keepdims = false} : tensor<0xi64> -> tensor<i64>
+  %x = nn.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+  %2 = nn.reduce_sum %x, axes = [1] {keepdims = false} : tensor<2x2xf32> -> tensor<2xf32>
+  %3 = nn.reduce_max %x, axes = [-1] {keepdims = false} : tensor<2x2xf32> -> tensor<2xf32>
+  %4 = nn.reduce_min %x, axes = [1] {keepdims = false} : tensor<2x2xf32> -> tensor<2xf32>
+  return %0, %1, %2, %3, %4 : tensor<1xi64>, tensor<i64>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>
+}

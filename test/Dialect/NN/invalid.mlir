@@ -847,6 +847,283 @@ func.func @rotary_dim(%x: tensor<1x8x64xf32>, %p: tensor<1x8xi64>, %c: tensor<16
 
 // -----
 
+func.func @is_nan_int(%x: tensor<4xi32>) {
+  // expected-error @below {{'nn.is_nan' op expects a floating-point tensor, got 'i32'}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.is_nan %x : tensor<4xi32> -> tensor<4xi1>
+  return
+}
+
+// -----
+
+func.func @is_inf_int(%x: tensor<4xi64>) {
+  // expected-error @below {{'nn.is_inf' op expects a floating-point tensor, got 'i64'}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.is_inf %x : tensor<4xi64> -> tensor<4xi1>
+  return
+}
+
+// -----
+
+func.func @sign_bool(%x: tensor<4xi1>) {
+  // expected-error @below {{'nn.sign' op expects a numeric tensor, got 'i1'}}
+  %0 = nn.sign %x : tensor<4xi1>
+  return
+}
+
+// -----
+
+func.func @round_int(%x: tensor<4xi32>) {
+  // expected-error @below {{'nn.round' op expects a floating-point tensor, got 'i32'}}
+  %0 = nn.round %x : tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @bitwise_not_float(%x: tensor<4xf32>) {
+  // expected-error @below {{'nn.bitwise_not' op expects an integer tensor, got 'f32'}}
+  %0 = nn.bitwise_not %x : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @bitwise_and_bool(%x: tensor<4xi1>) {
+  // expected-error @below {{'nn.bitwise_and' op expects integer operands, got 'i1'}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.bitwise_and %x, %x : (tensor<4xi1>, tensor<4xi1>) -> tensor<4xi1>
+  return
+}
+
+// -----
+
+func.func @bitwise_or_types(%x: tensor<4xi32>, %y: tensor<4xi64>) {
+  // expected-error @below {{'nn.bitwise_or' op operand element types differ: 'i32' vs 'i64'}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.bitwise_or %x, %y : (tensor<4xi32>, tensor<4xi64>) -> tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @mod_float_without_fmod(%x: tensor<4xf32>) {
+  // expected-error @below {{'nn.mod' op fmod must be true for floating-point operands ('f32')}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.mod %x, %x : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @mod_bool(%x: tensor<4xi1>) {
+  // expected-error @below {{'nn.mod' op expects numeric operands, got 'i1'}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.mod %x, %x : (tensor<4xi1>, tensor<4xi1>) -> tensor<4xi1>
+  return
+}
+
+// -----
+
+func.func @gather_nd_i32(%d: tensor<3x4xf32>, %i: tensor<2x1xi32>) {
+  // expected-error @below {{'nn.gather_nd' op indices must be i64, got 'i32'}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.gather_nd %d, %i : (tensor<3x4xf32>, tensor<2x1xi32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @gather_nd_rank(%d: tensor<f32>, %i: tensor<2x1xi64>) {
+  // expected-error @below {{'nn.gather_nd' op data and indices must have rank >= 1, got 0 and 2}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.gather_nd %d, %i : (tensor<f32>, tensor<2x1xi64>) -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @gather_nd_batch_dims(%d: tensor<3x4xf32>, %i: tensor<3x1xi64>) {
+  // expected-error @below {{'nn.gather_nd' op batch_dims 2 must be in [0, min(rank(data), rank(indices)) = 2)}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.gather_nd %d, %i {batch_dims = 2} : (tensor<3x4xf32>, tensor<3x1xi64>) -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @gather_nd_dynamic_depth(%d: tensor<3x4xf32>, %i: tensor<2x?xi64>) {
+  // expected-error @below {{'nn.gather_nd' op the last dimension of indices must be static (it decides the result rank)}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.gather_nd %d, %i : (tensor<3x4xf32>, tensor<2x?xi64>) -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @gather_nd_depth(%d: tensor<3x4xf32>, %i: tensor<3x2xi64>) {
+  // expected-error @below {{'nn.gather_nd' op index depth 2 (last dimension of indices) must be in [1, 1] for data of rank 2 and batch_dims 1}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.gather_nd %d, %i {batch_dims = 1} : (tensor<3x4xf32>, tensor<3x2xi64>) -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @gather_nd_batch_mismatch(%d: tensor<3x4xf32>, %i: tensor<2x1xi64>) {
+  // expected-error @below {{'nn.gather_nd' op batch dimension 0 differs: data has 3, indices have 2}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.gather_nd %d, %i {batch_dims = 1} : (tensor<3x4xf32>, tensor<2x1xi64>) -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @gather_elements_type(%d: tensor<3x4xf32>, %i: tensor<3x4xf32>) {
+  // expected-error @below {{'nn.gather_elements' op indices must be i32 or i64, got 'f32'}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.gather_elements %d, %i : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @gather_elements_rank(%d: tensor<3x4xf32>, %i: tensor<4xi64>) {
+  // expected-error @below {{'nn.gather_elements' op indices must have the rank of data (2), got 1}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.gather_elements %d, %i : (tensor<3x4xf32>, tensor<4xi64>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @gather_elements_axis(%d: tensor<3x4xf32>, %i: tensor<3x4xi64>) {
+  // expected-error @below {{'nn.gather_elements' op axis 2 is out of range for rank 2}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.gather_elements %d, %i {axis = 2} : (tensor<3x4xf32>, tensor<3x4xi64>) -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @gather_elements_rank0(%d: tensor<f32>, %i: tensor<i64>) {
+  // expected-error @below {{'nn.gather_elements' op data must have rank >= 1}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.gather_elements %d, %i : (tensor<f32>, tensor<i64>) -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @gather_elements_larger(%d: tensor<3x4xf32>, %i: tensor<2x5xi64>) {
+  // expected-error @below {{'nn.gather_elements' op indices have size 5 in dimension 1, larger than data's 4}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.gather_elements %d, %i : (tensor<3x4xf32>, tensor<2x5xi64>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_elements_reduction(%d: tensor<3x4xf32>, %i: tensor<3x4xi64>) {
+  // expected-error @below {{'nn.scatter_elements' op reduction must be one of none, add, mul, max, min; got "sub"}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.scatter_elements %d, %i, %d {reduction = "sub"} : (tensor<3x4xf32>, tensor<3x4xi64>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_elements_updates_type(%d: tensor<3x4xf32>, %i: tensor<3x4xi64>, %u: tensor<3x4xf16>) {
+  // expected-error @below {{'nn.scatter_elements' op updates have element type 'f16', expected 'f32'}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.scatter_elements %d, %i, %u : (tensor<3x4xf32>, tensor<3x4xi64>, tensor<3x4xf16>) -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_elements_updates_shape(%d: tensor<3x4xf32>, %i: tensor<3x4xi64>, %u: tensor<3x3xf32>) {
+  // expected-error @below {{'nn.scatter_elements' op updates of shape [3, 3] do not match indices of shape [3, 4]}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.scatter_elements %d, %i, %u : (tensor<3x4xf32>, tensor<3x4xi64>, tensor<3x3xf32>) -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_elements_bool_add(%d: tensor<3x4xi1>, %i: tensor<3x4xi64>) {
+  // expected-error @below {{'nn.scatter_elements' op reduction "add" needs a numeric tensor, got i1}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.scatter_elements %d, %i, %d {reduction = "add"} : (tensor<3x4xi1>, tensor<3x4xi64>, tensor<3x4xi1>) -> tensor<3x4xi1>
+  return
+}
+
+// -----
+
+func.func @tile_dynamic_repeats(%x: tensor<3x4xf32>, %r: tensor<?xi64>) {
+  // expected-error @below {{'nn.tile' op repeats must have a static length}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.tile %x, %r : (tensor<3x4xf32>, tensor<?xi64>) -> tensor<?x?xf32>
+  return
+}
+
+// -----
+
+func.func @tile_repeats_count(%x: tensor<3x4xf32>, %r: tensor<3xi64>) {
+  // expected-error @below {{'nn.tile' op repeats has 3 entries for an input of rank 2}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.tile %x, %r : (tensor<3x4xf32>, tensor<3xi64>) -> tensor<?x?xf32>
+  return
+}
+
+// -----
+
+func.func @tile_negative(%x: tensor<3x4xf32>) {
+  %r = nn.constant dense<[1, -2]> : tensor<2xi64>
+  // expected-error @below {{'nn.tile' op repeats has negative value -2 at index 1}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.tile %x, %r : (tensor<3x4xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+  return
+}
+
+// -----
+
+func.func @arg_max_bool(%x: tensor<3x4xi1>) {
+  // expected-error @below {{'nn.arg_max' op expects a numeric tensor, got 'i1'}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.arg_max %x : tensor<3x4xi1> -> tensor<1x4xi64>
+  return
+}
+
+// -----
+
+func.func @arg_min_axis(%x: tensor<3x4xf32>) {
+  // expected-error @below {{'nn.arg_min' op axis -3 is out of range for rank 2}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.arg_min %x {axis = -3} : tensor<3x4xf32> -> tensor<1x4xi64>
+  return
+}
+
+// -----
+
+func.func @reduce_l2_int(%x: tensor<3x4xi32>) {
+  // expected-error @below {{'nn.reduce_l2' op expects a floating-point tensor, got 'i32'}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.reduce_l2 %x, axes = [1] : tensor<3x4xi32> -> tensor<3x1xi32>
+  return
+}
+
+// -----
+
+func.func @reduce_log_sum_exp_int(%x: tensor<3x4xi64>) {
+  // expected-error @below {{'nn.reduce_log_sum_exp' op expects a floating-point tensor, got 'i64'}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.reduce_log_sum_exp %x, axes = [1] : tensor<3x4xi64> -> tensor<3x1xi64>
+  return
+}
+
+// -----
+
 func.func @attention_rank(%q: tensor<2x4x8xf32>, %k: tensor<2x4x4x8xf32>) {
   // expected-error @below {{'nn.attention' op query must be 4-D [batch, heads, sequence, head_size], got 'tensor<2x4x8xf32>'}}
   // expected-error @below {{failed to infer returned types}}

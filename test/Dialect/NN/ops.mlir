@@ -189,6 +189,61 @@ func.func @misc(%x: tensor<4x4xf32>, %d: tensor<4x4xf32>, %i: tensor<2x1xi64>,
   return
 }
 
+// CHECK-LABEL: func @predicates_and_integer_math
+func.func @predicates_and_integer_math(%x: tensor<2x?xf32>, %h: tensor<4xf16>,
+                                       %i: tensor<3xi32>, %j: tensor<1xi32>,
+                                       %u: tensor<3xui8>) {
+  // CHECK: nn.is_nan %{{.*}} : tensor<2x?xf32> -> tensor<2x?xi1>
+  %0 = nn.is_nan %x : tensor<2x?xf32> -> tensor<2x?xi1>
+  // CHECK: nn.is_inf %{{.*}} {detect_negative = false} : tensor<4xf16> -> tensor<4xi1>
+  %1 = nn.is_inf %h {detect_negative = false} : tensor<4xf16> -> tensor<4xi1>
+  // CHECK: nn.sign %{{.*}} : tensor<3xi32>
+  %2 = nn.sign %i : tensor<3xi32>
+  // CHECK: nn.round %{{.*}} : tensor<4xf16>
+  %3 = nn.round %h : tensor<4xf16>
+  // CHECK: nn.mod %{{.*}}, %{{.*}} : (tensor<3xi32>, tensor<1xi32>) -> tensor<3xi32>
+  %4 = nn.mod %i, %j : (tensor<3xi32>, tensor<1xi32>) -> tensor<3xi32>
+  // CHECK: nn.mod %{{.*}}, %{{.*}} {fmod = true} : (tensor<4xf16>, tensor<4xf16>) -> tensor<4xf16>
+  %5 = nn.mod %h, %h {fmod = true} : (tensor<4xf16>, tensor<4xf16>) -> tensor<4xf16>
+  // CHECK: nn.bitwise_and %{{.*}}, %{{.*}} : (tensor<3xi32>, tensor<1xi32>) -> tensor<3xi32>
+  %6 = nn.bitwise_and %i, %j : (tensor<3xi32>, tensor<1xi32>) -> tensor<3xi32>
+  // CHECK: nn.bitwise_or %{{.*}}, %{{.*}} : (tensor<3xui8>, tensor<3xui8>) -> tensor<3xui8>
+  %7 = nn.bitwise_or %u, %u : (tensor<3xui8>, tensor<3xui8>) -> tensor<3xui8>
+  // CHECK: nn.bitwise_xor %{{.*}}, %{{.*}} : (tensor<3xi32>, tensor<3xi32>) -> tensor<3xi32>
+  %8 = nn.bitwise_xor %i, %i : (tensor<3xi32>, tensor<3xi32>) -> tensor<3xi32>
+  // CHECK: nn.bitwise_not %{{.*}} : tensor<3xui8>
+  %9 = nn.bitwise_not %u : tensor<3xui8>
+  return
+}
+
+// CHECK-LABEL: func @indexing
+func.func @indexing(%d: tensor<2x3x4xf32>, %n: tensor<2x5x1xi64>,
+                    %e: tensor<2x3x2xi32>, %upd: tensor<2x3x2xf32>,
+                    %r: tensor<3xi64>, %b: tensor<?x4xi1>) {
+  // CHECK: nn.gather_nd %{{.*}}, %{{.*}} {batch_dims = 1 : i64} : (tensor<2x3x4xf32>, tensor<2x5x1xi64>) -> tensor<2x5x4xf32>
+  %0 = nn.gather_nd %d, %n {batch_dims = 1} : (tensor<2x3x4xf32>, tensor<2x5x1xi64>) -> tensor<2x5x4xf32>
+  // CHECK: nn.gather_elements %{{.*}}, %{{.*}} {axis = 2 : i64} : (tensor<2x3x4xf32>, tensor<2x3x2xi32>) -> tensor<2x3x2xf32>
+  %1 = nn.gather_elements %d, %e {axis = 2} : (tensor<2x3x4xf32>, tensor<2x3x2xi32>) -> tensor<2x3x2xf32>
+  // CHECK: nn.scatter_elements %{{.*}}, %{{.*}}, %{{.*}} {axis = -1 : i64, reduction = "max"} : (tensor<2x3x4xf32>, tensor<2x3x2xi32>, tensor<2x3x2xf32>) -> tensor<2x3x4xf32>
+  %2 = nn.scatter_elements %d, %e, %upd {axis = -1, reduction = "max"} : (tensor<2x3x4xf32>, tensor<2x3x2xi32>, tensor<2x3x2xf32>) -> tensor<2x3x4xf32>
+  // CHECK: nn.tile %{{.*}}, %{{.*}} : (tensor<2x3x4xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
+  %3 = nn.tile %d, %r : (tensor<2x3x4xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
+  %reps = nn.constant dense<[2, 1, 3]> : tensor<3xi64>
+  // CHECK: nn.tile %{{.*}}, %{{.*}} : (tensor<2x3x4xf32>, tensor<3xi64>) -> tensor<4x3x12xf32>
+  %4 = nn.tile %d, %reps : (tensor<2x3x4xf32>, tensor<3xi64>) -> tensor<4x3x12xf32>
+  // CHECK: nn.arg_max %{{.*}} {axis = 1 : i64} : tensor<2x3x4xf32> -> tensor<2x1x4xi64>
+  %5 = nn.arg_max %d {axis = 1} : tensor<2x3x4xf32> -> tensor<2x1x4xi64>
+  // CHECK: nn.arg_min %{{.*}} {axis = -1 : i64, keepdims = false, select_last_index = true} : tensor<2x3x4xf32> -> tensor<2x3xi64>
+  %6 = nn.arg_min %d {axis = -1, keepdims = false, select_last_index = true} : tensor<2x3x4xf32> -> tensor<2x3xi64>
+  // CHECK: nn.reduce_prod %{{.*}}, axes = [] {keepdims = false} : tensor<3xi64> -> tensor<i64>
+  %7 = nn.reduce_prod %r, axes = [] {keepdims = false} : tensor<3xi64> -> tensor<i64>
+  // CHECK: nn.reduce_l2 %{{.*}}, axes = [1] : tensor<2x3x4xf32> -> tensor<2x1x4xf32>
+  %8 = nn.reduce_l2 %d, axes = [1] : tensor<2x3x4xf32> -> tensor<2x1x4xf32>
+  // CHECK: nn.reduce_log_sum_exp %{{.*}}, axes = [-1] : tensor<2x3x4xf32> -> tensor<2x3x1xf32>
+  %9 = nn.reduce_log_sum_exp %d, axes = [-1] : tensor<2x3x4xf32> -> tensor<2x3x1xf32>
+  return
+}
+
 // CHECK-LABEL: func @rotary_head_from_caches
 func.func @rotary_head_from_caches(%x: tensor<1x8x64xf32>, %p: tensor<1x8xi64>, %c: tensor<16x4xf32>) -> tensor<1x8x64xf32> {
   // Without num_heads the head size is twice the caches' columns (8 heads of 8).
