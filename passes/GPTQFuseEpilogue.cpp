@@ -26,6 +26,7 @@ struct QuantMatMul {
   Value input, qweight, scales, qzeros, gIdx, bias;
   quant::QuantAttr quant;
   StringAttr layout;
+  IntegerAttr inFeatures;
   SmallVector<std::string> steps;
   SmallVector<Value> operands;
 
@@ -42,6 +43,7 @@ struct QuantMatMul {
       q.bias = mm.getBias();
       q.quant = mm.getQuant();
       q.layout = mm.getLayoutAttr();
+      q.inFeatures = mm.getInFeaturesAttr();
       return q;
     }
     if (auto fm = dyn_cast_or_null<quant::FusedMatMulNBitsOp>(def)) {
@@ -53,6 +55,7 @@ struct QuantMatMul {
       q.bias = fm.getBias();
       q.quant = fm.getQuant();
       q.layout = fm.getLayoutAttr();
+      q.inFeatures = fm.getInFeaturesAttr();
       for (Attribute a : fm.getEpilogue())
         q.steps.push_back(cast<StringAttr>(a).getValue().str());
       q.operands.assign(fm.getEpilogueOperands().begin(),
@@ -75,7 +78,7 @@ struct QuantMatMul {
     auto fused = quant::FusedMatMulNBitsOp::create(
         rewriter, op->getLoc(), root->getResult(0).getType(), input, qweight,
         scales, qzeros, gIdx, bias, operands, quant, layout,
-        rewriter.getArrayAttr(stepAttrs));
+        rewriter.getArrayAttr(stepAttrs), inFeatures);
     for (NamedAttribute a : op->getDiscardableAttrs())
       fused->setAttr(a.getName(), a.getValue());
     rewriter.replaceOp(root, fused->getResults());
@@ -143,7 +146,7 @@ template <typename OpT> struct FuseBinary : OpRewritePattern<OpT> {
           auto withBias = quant::MatMulNBitsOp::create(
               rewriter, mm.getLoc(), type, mm.getInput(), mm.getQweight(),
               mm.getScales(), mm.getQzeros(), mm.getGIdx(), other,
-              mm.getQuant(), mm.getLayoutAttr());
+              mm.getQuant(), mm.getLayoutAttr(), mm.getInFeaturesAttr());
           for (NamedAttribute a : mm->getDiscardableAttrs())
             withBias->setAttr(a.getName(), a.getValue());
           rewriter.replaceOp(op, withBias->getResults());

@@ -1,9 +1,12 @@
 //===- NNCanonicalize.cpp - shape refinement + folding ----------*- C++ -*-===//
 
+#include "dialects/NN/Analysis/SymbolicShapes.h"
 #include "passes/Passes.h"
 
+#include "mlir/IR/Dominance.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Transforms/CSE.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace gptq {
@@ -54,6 +57,11 @@ bool gptq::refineShapes(Operation *root) {
       }
     }
   });
+  return syncSignatures(root) || changed;
+}
+
+bool gptq::syncSignatures(Operation *root) {
+  bool changed = false;
   // Function signatures follow their returns.
   root->walk([&](func::FuncOp fn) {
     if (fn.isExternal())
@@ -69,6 +77,93 @@ bool gptq::refineShapes(Operation *root) {
     changed = true;
   });
   return changed;
+}
+
+bool gptq::applySymbolicShapes(Operation *root) {
+  bool changed = false;
+  root->walk([&](func::FuncOp fn) {
+    if (fn.isExternal())
+      return;
+    shapes::ShapeAnalysis analysis(fn);
+    SmallVector<std::pair<Value, SmallVector<int64_t>>> constants;
+    SmallVector<std::pair<Value, Value>> identities;
+    llvm::StringMap<Value> firstWithElements;
+    fn.walk([&](Operation *op) {
+      if (!isa_and_nonnull<nn::NNDialect>(op->getDialect()))
+        return;
+      // Data movement that provably moves nothing: reshape or expand to the
+      // input's own dims, a slice with positive steps that keeps them.
+      if (isa<nn::ReshapeOp, nn::ExpandOp, nn::SliceOp>(op)) {
+        Value in = op->getOperand(0), out = op->getResult(0);
+        const shapes::ValueFacts *fi = analysis.lookup(in);
+        const shapes::ValueFacts *fo = analysis.lookup(out);
+        bool positiveSteps = true;
+        if (auto slice = dyn_cast<nn::SliceOp>(op)) {
+          auto steps = analysis.constantElements(slice.getSteps());
+          positiveSteps =
+              steps && llvm::all_of(*steps, [](int64_t s) { return s > 0; });
+        }
+        if (fi && fo && fi->dims == fo->dims && positiveSteps &&
+            in.getType() == analysis.refinedType(out) && !out.use_empty()) {
+          identities.push_back({out, in});
+          return;
+        }
+      }
+      bool isConstant = isa<nn::ConstantOp>(op);
+      for (Value r : op->getResults()) {
+        if (isConstant)
+          continue;
+        Type refined = analysis.refinedType(r);
+        if (refined != r.getType()) {
+          r.setType(refined);
+          changed = true;
+        }
+        if (r.use_empty())
+          continue;
+        if (auto values = analysis.constantElements(r)) {
+          constants.push_back({r, std::move(*values)});
+          continue;
+        }
+        // Shape tensors with the same symbolic elements hold the same
+        // values (Shape -> Gather of each layer's activations is `batch`
+        // every time): the first one, which dominates the others in the
+        // entry block, serves all.
+        const shapes::ValueFacts *f = analysis.lookup(r);
+        if (!f || !f->elements || op->getBlock() != &fn.getBody().front())
+          continue;
+        std::string key;
+        llvm::raw_string_ostream os(key);
+        os << r.getType() << analysis.describeElements(r);
+        auto [it, inserted] = firstWithElements.try_emplace(key, r);
+        if (!inserted)
+          identities.push_back({r, it->second});
+      }
+    });
+    for (auto [out, in] : identities) {
+      out.replaceAllUsesWith(in);
+      changed = true;
+    }
+    // Shape tensors (and decided comparisons) proven constant.
+    OpBuilder b(fn.getContext());
+    for (auto &[v, values] : constants) {
+      auto type = cast<RankedTensorType>(v.getType());
+      b.setInsertionPointAfterValue(v);
+      Type elem = type.getElementType();
+      unsigned width = elem.getIntOrFloatBitWidth();
+      SmallVector<APInt> ints;
+      for (int64_t x : values)
+        ints.push_back(width == 1
+                           ? APInt(1, x != 0)
+                           : APInt(width, (uint64_t)x,
+                                   /*isSigned=*/!elem.isUnsignedInteger(),
+                                   /*implicitTrunc=*/true));
+      auto cst = nn::ConstantOp::create(b, v.getLoc(),
+                                        DenseElementsAttr::get(type, ints));
+      v.replaceAllUsesWith(cst.getResult());
+      changed = true;
+    }
+  });
+  return syncSignatures(root) || changed;
 }
 
 namespace {
@@ -92,10 +187,20 @@ struct NNCanonicalizePass
     config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
     for (int64_t it = 0; it < maxIterations; ++it) {
       bool refined = gptq::refineShapes(module);
+      refined |= gptq::applySymbolicShapes(module);
       bool rewritten = false;
       if (failed(applyPatternsGreedily(module, *patterns, config, &rewritten)))
         break; // did not converge within the driver's limit: go round again
-      if (!refined && !rewritten)
+      // The shape chains exporters repeat per use (Shape -> Gather ->
+      // Unsqueeze of the same tensor) become one, so that what the symbolic
+      // analysis leaves is computed once.
+      bool merged = false;
+      {
+        IRRewriter rewriter(module.getContext());
+        DominanceInfo dominance(module);
+        eliminateCommonSubExpressions(rewriter, dominance, module, &merged);
+      }
+      if (!refined && !rewritten && !merged)
         return;
     }
   }

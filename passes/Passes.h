@@ -33,6 +33,17 @@ std::unique_ptr<mlir::Pass> createGPTQRtn(const GPTQRtnOptions &options,
 /// signatures to match their returns. Returns true if anything changed.
 bool refineShapes(mlir::Operation *root);
 
+/// Runs the symbolic shape analysis (SymbolicShapes.h) on every function in
+/// `root` and applies what it proves: result types of nn ops get every
+/// dimension proven static, and small integer results (shape tensors,
+/// decided comparisons) whose elements are all proven constant are replaced
+/// by nn.constant. Returns true if anything changed.
+bool applySymbolicShapes(mlir::Operation *root);
+
+/// Sets each func.func's result types to its return operands' types.
+/// Returns true if a signature changed.
+bool syncSignatures(mlir::Operation *root);
+
 } // namespace gptq
 
 #endif // GPTQ_PASSES_PASSES_H

@@ -292,7 +292,7 @@ LogicalResult quantize::rewriteLayer(const LinearLayer &layer,
                                          packed.descAct);
   auto newOp = quant::MatMulNBitsOp::create(b, loc, op->getResult(0).getType(),
                                             input, qweight, scales, qzeros,
-                                            gIdx, bias, quantAttr);
+                                            gIdx, bias, quantAttr, layer.k);
   newOp->setAttr("gptq.layer", b.getStringAttr(layer.name));
   op->getResult(0).replaceAllUsesWith(newOp.getResult());
   nn::ConstantOp weight = layer.weight;

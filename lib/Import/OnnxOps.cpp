@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Importer.h"
+#include "dialects/NN/Analysis/SymbolicShapes.h"
 
 #include "runtime/quant/Packing.h"
 
@@ -639,6 +640,25 @@ static LogicalResult convertSlice(NodeContext &nc) {
   return success();
 }
 
+/// The values of integer input `i`: a constant, or shape arithmetic that
+/// symbolic shape reasoning proves constant (torch's chunk computes Split's
+/// sizes from Shape: (dim + 1) / 2 and dim - (dim + 1) / 2 of a static dim).
+static FailureOr<SmallVector<int64_t>> provenInts(NodeContext &nc, int i,
+                                                  StringRef what) {
+  Value v = nc.input(i);
+  if (!v)
+    return nc.fail("missing input " + Twine(i) + " (" + what + ")");
+  if (auto values = nn::getConstantIntValues(v))
+    return *values;
+  shapes::ShapeAnalysis analysis;
+  analysis.analyze(v);
+  if (auto values = analysis.constantElements(v))
+    return *values;
+  return nc.fail("input " + Twine(i) + " (" + what + ", '" + nc.node.input(i) +
+                 "') must be a constant integer tensor; it is computed as " +
+                 analysis.describeElements(v));
+}
+
 static LogicalResult convertSplit(NodeContext &nc) {
   // `split` is an attribute before opset 13 and an input from 13.
   if (nc.opset < 13 && nc.numInputs() > 1)
@@ -656,7 +676,7 @@ static LogicalResult convertSplit(NodeContext &nc) {
                    Twine(type.getRank()));
   SmallVector<int64_t> sizes;
   if (nc.input(1)) {
-    auto s = nc.constantInts(1, "split");
+    auto s = provenInts(nc, 1, "split");
     if (failed(s))
       return failure();
     sizes = *s;
@@ -1214,7 +1234,8 @@ static LogicalResult convertMatMulNBits(NodeContext &nc) {
   int64_t blob = bs * bits / 8;
   Value a = nc.input(0);
   auto aType = tensorType(a);
-  if (aType.getRank() < 1 || aType.getShape().back() != K)
+  if (aType.getRank() < 1 || (!aType.isDynamicDim(aType.getRank() - 1) &&
+                              aType.getShape().back() != K))
     return nc.fail("input A must end in K = " + Twine(K) + ", got " +
                    typeStr(aType));
 
@@ -1348,7 +1369,7 @@ static LogicalResult convertMatMulNBits(NodeContext &nc) {
       aType.getElementType().isF64())
     return nc.fail("input A must be f16, bf16 or f32");
   auto op = quant::MatMulNBitsOp::create(b, nc.loc, resultType, a, qw, sc, qz,
-                                         gv, bias, quantAttr);
+                                         gv, bias, quantAttr, K);
   if (failed(verify(op))) {
     op->erase();
     return nc.fail("the quantized operands do not form a valid gptq.matmul_nbits");

@@ -1020,7 +1020,8 @@ struct CudaExecutor::Impl {
     const int64_t gs = s.attrs.getInt("group_size", -1);
     const Tensor &qw = c.in[1]->host, &sc = c.in[2]->host;
     q.n = qw.dim(1);
-    q.k = c.in[0]->shape().back();
+    q.k = s.attrs.has("in_features") ? s.attrs.getInt("in_features", 0)
+                                     : c.in[0]->shape().back();
     if (qw.dim(0) != quant::packedRows(q.k, bits))
       return errorf(c.prefix(), "qweight ", qw.describe(),
                     " does not match K = ", q.k, " at ", bits, " bits");

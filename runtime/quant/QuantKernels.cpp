@@ -13,7 +13,8 @@
 //                      absent), then the epilogue operands (each of the
 //                      result's shape); attribute "epilogue" lists the steps
 //                      ("silu,mul"; see GPTQOps.td)
-// Attributes: bits, group_size (required), sym, desc_act (informational:
+// Attributes: bits, group_size (required), in_features (K, when present the
+// input's last dimension must equal it), sym, desc_act (informational:
 // zeros are always read from qzeros, groups from g_idx when present, else
 // k / group_size), layout ("gptq" when absent, or "gpu": qweight is then
 // converted back per call with repackFromGpu, see Repack.h). K of
@@ -196,6 +197,13 @@ Status runQuantMatMul(const KernelArgs &args, bool fused) {
     return errorf(pre, "input must be an f32/f16/bf16 tensor of rank >= 1 (got ",
                   input->describe(), ")");
   const int64_t k = input->dim(-1);
+  // K is the weight's (gptq.matmul_nbits' in_features): a model with dynamic
+  // shapes meets the input's actual last dimension only here.
+  if (step.attrs.has("in_features") &&
+      step.attrs.getInt("in_features", -1) != k)
+    return errorf(pre, "input ", input->describe(), " has K = ", k,
+                  " (last dimension) but the weight has K = ",
+                  step.attrs.getInt("in_features", -1), " (in_features)");
   quant::MatMulNBitsArgs a;
   std::vector<int32_t> qweightBuf;
   GPTQ_RT_TRY(checkWeight(step, operand(args, 1), operand(args, 2),

@@ -66,3 +66,19 @@ func.func @not_fused(%x: tensor<4x96xf32>, %e: tensor<1x64xf32>, %a: tensor<4x64
   %4 = nn.add %3, %a : (tensor<4x64xf32>, tensor<4x64xf32>) -> tensor<4x64xf32>
   return %0, %1, %y2, %4 : tensor<4x64xf32>, tensor<4x64xf32>, tensor<4x64xf32>, tensor<4x64xf32>
 }
+
+// A layer whose input has a dynamic K keeps the weight's K (in_features)
+// through fusion.
+// CHECK-LABEL: func @dynamic_k
+// CHECK: %[[Y:.*]] = gptq.fused_matmul_nbits %arg0, {{.*}} bias(%{{.*}}) epilogue ["relu"] {in_features = 64 : i64, {{.*}} : (tensor<?x?xf32>,
+// CHECK: return %[[Y]]
+func.func @dynamic_k(%x: tensor<?x?xf32>) -> tensor<?x32xf32> {
+  %qw = nn.constant dense<0> : tensor<8x32xi32>
+  %s = nn.constant dense<1.0> : tensor<2x32xf16>
+  %z = nn.constant dense<0> : tensor<2x4xi32>
+  %b = nn.constant dense<0.5> : tensor<32xf32>
+  %y = gptq.matmul_nbits %x, %qw, %s, %z {in_features = 64 : i64, quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>} : (tensor<?x?xf32>, tensor<8x32xi32>, tensor<2x32xf16>, tensor<2x4xi32>) -> tensor<?x32xf32>
+  %yb = nn.add %y, %b : (tensor<?x32xf32>, tensor<32xf32>) -> tensor<?x32xf32>
+  %r = nn.relu %yb : tensor<?x32xf32>
+  return %r : tensor<?x32xf32>
+}

@@ -9,12 +9,13 @@
 // CHECK-NOT: @qmm1__mma
 // CHECK: gptq.cuda_kernel @qmm2__mma {act_order = true, {{.*}}function = "gptq_matmul_nbits_w3_g64_act_mma_f32", grid = array<i64: 1, 2, 1>
 // CHECK-NOT: @qmm2__gemv
+// CHECK: gptq.cuda_kernel @dk__gemv {{.*}}k = 64 : i64
 
 // MAXM: gptq.cuda_kernel @w1__gemv {act_order = false, {{.*}}max_m = 4 : i64
 
 // Dynamic M: both paths.
 // CHECK-LABEL: func.func @dynamic_m
-// CHECK: %[[Y:.*]] = gptq.launch [@w1__gemv, @w1__mma] %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} epilogue ["silu", "mul"](%{{.*}}) {gptq.layer = "w1", layout = "gpu", quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>}
+// CHECK: %[[Y:.*]] = gptq.launch [@w1__gemv, @w1__mma] %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} epilogue ["silu", "mul"](%{{.*}}) {gptq.layer = "w1", in_features = 64 : i64, layout = "gpu", quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>}
 // CHECK: return %[[Y]]
 func.func @dynamic_m(%x: tensor<?x?x64xf32>, %h: tensor<?x?x172xf32>) -> tensor<?x?x172xf32> {
   %qw = nn.constant dense<0> : tensor<8x172xi32>
@@ -26,7 +27,7 @@ func.func @dynamic_m(%x: tensor<?x?x64xf32>, %h: tensor<?x?x172xf32>) -> tensor<
 
 // Static M = 2: the gemv kernel only (K = 172 is masked, N = 64 is not).
 // CHECK-LABEL: func.func @small_m
-// CHECK: gptq.launch [@qmm1__gemv] {{.*}} bias(%{{.*}}) epilogue [] {layout = "gpu"
+// CHECK: gptq.launch [@qmm1__gemv] {{.*}} bias(%{{.*}}) epilogue [] {in_features = {{[0-9]+}} : i64, layout = "gpu"
 func.func @small_m(%x: tensor<2x172xf16>) -> tensor<2x64xf16> {
   %qw = nn.constant dense<0> : tensor<43x64xi32>
   %s = nn.constant dense<1.0> : tensor<1x64xf16>
@@ -46,4 +47,16 @@ func.func @large_m_act_order(%x: tensor<128x128xf32>) -> tensor<128x64xf32> {
   %g = nn.constant dense<[1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0]> : tensor<128xi32>
   %y = gptq.matmul_nbits %x, %qw, %s, %z g_idx(%g) {layout = "gpu", quant = #gptq.quant<bits = 3, group_size = 64, sym = true, desc_act = true>} : (tensor<128x128xf32>, tensor<12x64xi32>, tensor<2x64xf16>, tensor<2x6xi32>, tensor<128xi32>) -> tensor<128x64xf32>
   return %y : tensor<128x64xf32>
+}
+
+// Dynamic K (an input whose last dim a dynamic import left unknown): the
+// kernels are for the weight's K, which the launch carries.
+// CHECK-LABEL: func.func @dynamic_k
+// CHECK: gptq.launch [@dk__gemv, @dk__mma] {{.*}} {gptq.layer = "dk", in_features = 64 : i64, layout = "gpu"{{.*}} : (tensor<?x?xf32>,
+func.func @dynamic_k(%x: tensor<?x?xf32>) -> tensor<?x32xf32> {
+  %qw = nn.constant dense<0> : tensor<8x32xi32>
+  %s = nn.constant dense<1.0> : tensor<2x32xf16>
+  %z = nn.constant dense<0> : tensor<2x4xi32>
+  %y = gptq.matmul_nbits %x, %qw, %s, %z {gptq.layer = "dk", in_features = 64 : i64, layout = "gpu", quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>} : (tensor<?x?xf32>, tensor<8x32xi32>, tensor<2x32xf16>, tensor<2x4xi32>) -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
 }

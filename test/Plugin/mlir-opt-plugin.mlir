@@ -19,7 +19,7 @@
 // CANON-NOT: nn.shape
 // CANON: nn.matmul {{.*}} : (tensor<16x64xf32>, tensor<64x32xf32>) -> tensor<16x32xf32>
 // RTN-LABEL: func.func @main
-// RTN: gptq.matmul_nbits {{.*}} {gptq.layer = "linear0", quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>} : (tensor<16x64xf32>, tensor<8x32xi32>, tensor<2x32xf16>, tensor<2x4xi32>) -> tensor<16x32xf32>
+// RTN: gptq.matmul_nbits {{.*}} {gptq.layer = "linear0", in_features = 64 : i64, quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>} : (tensor<16x64xf32>, tensor<8x32xi32>, tensor<2x32xf16>, tensor<2x4xi32>) -> tensor<16x32xf32>
 func.func @main(%x: tensor<2x8x64xf32>) -> tensor<?x?xf32> {
   %w = nn.constant dense<0.5> : tensor<64x32xf32>
   %shape = nn.shape %x : tensor<2x8x64xf32> -> tensor<3xi64>

@@ -108,8 +108,26 @@ static LogicalResult verifyPacked(Operation *op, int64_t k, QuantAttr quant,
 // MatMulNBitsOp
 //===----------------------------------------------------------------------===//
 
+/// K of a quantized matmul: `in_features` if present, else the input's
+/// static last dimension, else the static length of `g_idx`; kDynamic if
+/// none is known (the verifier refuses that).
+static int64_t quantMatMulK(Value input, Value gIdx,
+                            std::optional<uint64_t> inFeatures) {
+  if (inFeatures)
+    return int64_t(*inFeatures);
+  auto in = cast<RankedTensorType>(input.getType());
+  if (in.getRank() >= 1 && !in.isDynamicDim(in.getRank() - 1))
+    return in.getShape().back();
+  if (gIdx) {
+    auto gt = cast<RankedTensorType>(gIdx.getType());
+    if (!gt.isDynamicDim(0))
+      return gt.getDimSize(0);
+  }
+  return ShapedType::kDynamic;
+}
+
 int64_t MatMulNBitsOp::getK() {
-  return cast<RankedTensorType>(getInput().getType()).getShape().back();
+  return quantMatMulK(getInput(), getGIdx(), getInFeatures());
 }
 
 int64_t MatMulNBitsOp::getN() {
@@ -141,17 +159,26 @@ static LogicalResult verifyLayout(Operation *op, std::optional<StringRef> layout
 }
 
 /// Input, packed operands and bias of matmul_nbits and the ops built from it.
-static LogicalResult verifyMatMulOperands(Operation *op, Value input,
-                                          QuantAttr quant, Value qweight,
-                                          Value scales, Value qzeros,
-                                          Value gIdx, Value bias,
-                                          bool checkResult) {
+static LogicalResult
+verifyMatMulOperands(Operation *op, Value input, QuantAttr quant, Value qweight,
+                     Value scales, Value qzeros, Value gIdx, Value bias,
+                     std::optional<uint64_t> inFeatures, bool checkResult) {
   auto in = cast<RankedTensorType>(input.getType());
   if (in.getRank() < 1)
     return op->emitOpError("input must have rank >= 1");
-  int64_t k = in.getShape().back();
+  if (inFeatures && (int64_t)*inFeatures <= 0)
+    return op->emitOpError("in_features must be positive, got ")
+           << (int64_t)*inFeatures;
+  int64_t k = quantMatMulK(input, gIdx, inFeatures);
   if (ShapedType::isDynamic(k))
-    return op->emitOpError("input must have a static K (last dimension)");
+    return op->emitOpError(
+        "input has a dynamic last dimension and neither in_features nor "
+        "g_idx gives K (the packed operands give it only up to rounding)");
+  int64_t inK = in.getShape().back();
+  if (!ShapedType::isDynamic(inK) && inK != k)
+    return op->emitOpError("input has K = ")
+           << inK << " (last dimension) but the weight has K = " << k
+           << (inFeatures ? " (in_features)" : " (g_idx)");
   if (failed(verifyPacked(op, k, quant, qweight, scales, qzeros, gIdx)))
     return failure();
   int64_t n = cast<RankedTensorType>(scales.getType()).getDimSize(1);
@@ -204,7 +231,7 @@ LogicalResult MatMulNBitsOp::verify() {
     return failure();
   return verifyMatMulOperands(*this, getInput(), getQuant(), getQweight(),
                               getScales(), getQzeros(), getGIdx(), getBias(),
-                              /*checkResult=*/false);
+                              getInFeatures(), /*checkResult=*/false);
 }
 
 //===----------------------------------------------------------------------===//
@@ -212,7 +239,7 @@ LogicalResult MatMulNBitsOp::verify() {
 //===----------------------------------------------------------------------===//
 
 int64_t FusedMatMulNBitsOp::getK() {
-  return cast<RankedTensorType>(getInput().getType()).getShape().back();
+  return quantMatMulK(getInput(), getGIdx(), getInFeatures());
 }
 
 int64_t FusedMatMulNBitsOp::getN() {
@@ -223,7 +250,8 @@ LogicalResult FusedMatMulNBitsOp::verify() {
   if (failed(verifyLayout(*this, getLayout())) ||
       failed(verifyMatMulOperands(*this, getInput(), getQuant(), getQweight(),
                                   getScales(), getQzeros(), getGIdx(),
-                                  getBias(), /*checkResult=*/true)))
+                                  getBias(), getInFeatures(),
+                                  /*checkResult=*/true)))
     return failure();
   if (getEpilogue().empty())
     return emitOpError("epilogue is empty (use gptq.matmul_nbits)");
@@ -307,7 +335,7 @@ LogicalResult CudaKernelOp::verify() {
 //===----------------------------------------------------------------------===//
 
 int64_t LaunchOp::getK() {
-  return cast<RankedTensorType>(getInput().getType()).getShape().back();
+  return quantMatMulK(getInput(), getGIdx(), getInFeatures());
 }
 
 int64_t LaunchOp::getN() {
@@ -322,7 +350,8 @@ LogicalResult LaunchOp::verify() {
     return emitOpError("takes 1 or 2 kernels, got ") << getKernels().size();
   if (failed(verifyMatMulOperands(*this, getInput(), getQuant(), getQweight(),
                                   getScales(), getQzeros(), getGIdx(),
-                                  getBias(), /*checkResult=*/true)))
+                                  getBias(), getInFeatures(),
+                                  /*checkResult=*/true)))
     return failure();
   return verifyEpilogue(*this, getEpilogue(), getEpilogueOperands());
 }

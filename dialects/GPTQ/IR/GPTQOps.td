@@ -73,6 +73,17 @@ def GPTQ_MatMulNBitsOp : GPTQ_Op<"matmul_nbits",
     from `qweight`, `scales`, `qzeros` (and `g_idx`) as described in the
     dialect documentation. The result has the input's element type.
 
+    K, the number of input features (rows of the dequantized weight), is
+    the optional `in_features` attribute, else the input's static last
+    dimension, else the length of `g_idx`. The packed operands alone bound K
+    only up to rounding (`qweight` has ceil(K * bits / 32) rows, `scales`
+    ceil(K / group_size) groups), so an op whose input has a dynamic last
+    dimension (a model imported with dynamic shapes) must carry
+    `in_features` unless it has `g_idx`; the quantization passes and the
+    importer always set it. When the input's last dimension is static it
+    must equal K; the runtime checks the actual last dimension of every
+    input against K.
+
     The optional `layout` attribute says how `qweight` is stored: `"gptq"`
     (the default: the checkpoint convention) or `"gpu"` (rewritten by
     `gptq-repack` for the CUDA kernels; see runtime/quant/Repack.h). The
@@ -93,7 +104,8 @@ def GPTQ_MatMulNBitsOp : GPTQ_Op<"matmul_nbits",
     Optional<1DTensorOf<[I32]>>:$g_idx,
     Optional<1DTensorOf<[F16, BF16, F32]>>:$bias,
     GPTQ_QuantAttr:$quant,
-    OptionalAttr<StrAttr>:$layout);
+    OptionalAttr<StrAttr>:$layout,
+    OptionalAttr<I64Attr>:$in_features);
   let results = (outs RankedTensorOf<[F16, BF16, F32]>:$output);
   let assemblyFormat = [{
     $input `,` $qweight `,` $scales `,` $qzeros
@@ -101,13 +113,23 @@ def GPTQ_MatMulNBitsOp : GPTQ_Op<"matmul_nbits",
     attr-dict `:` functional-type(operands, results)
   }];
   let builders = [
-    // Without a layout attribute (the "gptq" layout).
+    // Without a layout attribute (the "gptq" layout) nor in_features.
     OpBuilder<(ins "::mlir::Type":$output, "::mlir::Value":$input,
       "::mlir::Value":$qweight, "::mlir::Value":$scales,
       "::mlir::Value":$qzeros, "::mlir::Value":$g_idx, "::mlir::Value":$bias,
       "QuantAttr":$quant), [{
       build($_builder, $_state, output, input, qweight, scales, qzeros, g_idx,
-            bias, quant, ::mlir::StringAttr());
+            bias, quant, ::mlir::StringAttr(), ::mlir::IntegerAttr());
+    }]>,
+    // The "gptq" layout with K carried as in_features (what quantizers and
+    // the importer build: K is the weight's, whatever the input's type says).
+    OpBuilder<(ins "::mlir::Type":$output, "::mlir::Value":$input,
+      "::mlir::Value":$qweight, "::mlir::Value":$scales,
+      "::mlir::Value":$qzeros, "::mlir::Value":$g_idx, "::mlir::Value":$bias,
+      "QuantAttr":$quant, "int64_t":$in_features), [{
+      build($_builder, $_state, output, input, qweight, scales, qzeros, g_idx,
+            bias, quant, ::mlir::StringAttr(),
+            $_builder.getI64IntegerAttr(in_features));
     }]>
   ];
   let hasVerifier = 1;
@@ -141,7 +163,8 @@ def GPTQ_FusedMatMulNBitsOp : GPTQ_Op<"fused_matmul_nbits",
     [Pure, AttrSizedOperandSegments]> {
   let summary = "matmul_nbits followed by an elementwise epilogue";
   let description = [{
-    `gptq.matmul_nbits` (same operands, attributes and dequantization) whose
+    `gptq.matmul_nbits` (same operands, attributes, K rule and
+    dequantization) whose
     result `y` then goes through the `epilogue` steps in order:
 
     | step   | computes                                   |
@@ -173,7 +196,8 @@ def GPTQ_FusedMatMulNBitsOp : GPTQ_Op<"fused_matmul_nbits",
     Variadic<RankedTensorOf<[F16, BF16, F32]>>:$epilogue_operands,
     GPTQ_QuantAttr:$quant,
     OptionalAttr<StrAttr>:$layout,
-    StrArrayAttr:$epilogue);
+    StrArrayAttr:$epilogue,
+    OptionalAttr<I64Attr>:$in_features);
   let results = (outs RankedTensorOf<[F16, BF16, F32]>:$output);
   let assemblyFormat = [{
     $input `,` $qweight `,` $scales `,` $qzeros
@@ -262,7 +286,8 @@ def GPTQ_LaunchOp : GPTQ_Op<"launch",
     Variadic<RankedTensorOf<[F16, BF16, F32]>>:$epilogue_operands,
     GPTQ_QuantAttr:$quant,
     StrAttr:$layout,
-    StrArrayAttr:$epilogue);
+    StrArrayAttr:$epilogue,
+    OptionalAttr<I64Attr>:$in_features);
   let results = (outs RankedTensorOf<[F16, BF16, F32]>:$output);
   let assemblyFormat = [{
     $kernels $input `,` $qweight `,` $scales `,` $qzeros

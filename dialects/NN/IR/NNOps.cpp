@@ -197,6 +197,11 @@ std::optional<SmallVector<int64_t>> gptq::nn::getPartialIntValues(Value v) {
   return unknown;
 }
 
+/// Result ranks taken from the length of a shape operand (reshape, expand,
+/// constant_of_shape) are capped: a hostile model could otherwise ask for a
+/// type of rank 2^48 before any data is read.
+static constexpr int64_t kMaxShapeRank = 256;
+
 static RankedTensorType tensorOf(ArrayRef<int64_t> shape, Type elem) {
   return RankedTensorType::get(shape, elem);
 }
@@ -355,6 +360,9 @@ NN_INFER(ConstantOfShapeOp) {
   auto shapeType = cast<RankedTensorType>(adaptor.getShape().getType());
   if (shapeType.isDynamicDim(0))
     return err("shape operand must have a static length");
+  if (shapeType.getDimSize(0) > kMaxShapeRank)
+    return err("shape operand has ", shapeType.getDimSize(0),
+               " elements, more than the supported rank ", kMaxShapeRank);
   auto value = dyn_cast<TypedAttr>(adaptor.getValue());
   if (!value || !(isa<FloatAttr>(value) || isa<IntegerAttr>(value)))
     return err("value must be a scalar integer or float attribute");
@@ -557,6 +565,9 @@ NN_INFER(ReshapeOp) {
   auto st = cast<RankedTensorType>(adaptor.getShape().getType());
   if (st.isDynamicDim(0))
     return err("shape operand must have a static length to know the rank");
+  if (st.getDimSize(0) > kMaxShapeRank)
+    return err("shape operand has ", st.getDimSize(0),
+               " elements, more than the supported rank ", kMaxShapeRank);
   int64_t rank = st.getDimSize(0);
   SmallVector<int64_t> shape(rank, ShapedType::kDynamic);
   // Elements of the shape operand that are known (all of them when it is a
@@ -835,6 +846,9 @@ NN_INFER(ExpandOp) {
   auto st = cast<RankedTensorType>(adaptor.getShape().getType());
   if (st.isDynamicDim(0))
     return err("shape operand must have a static length to know the rank");
+  if (st.getDimSize(0) > kMaxShapeRank)
+    return err("shape operand has ", st.getDimSize(0),
+               " elements, more than the supported rank ", kMaxShapeRank);
   SmallVector<int64_t> target(st.getDimSize(0), ShapedType::kDynamic);
   auto values = getPartialIntValues(adaptor.getShape());
   if (values && values->size() == target.size() &&

@@ -7,10 +7,13 @@
 //     (or with reciprocal, or x / sqrt(...)) -> nn.rms_norm(x, w);
 //   * repeat_interleave as torch.onnx spells it for grouped-query attention
 //     (split into single heads, unsqueeze, expand, reshape, concat) -> one
-//     unsqueeze + expand + reshape.
+//     unsqueeze + expand + reshape; with dynamic shapes, the pieces' shapes
+//     are checked by symbolic shape reasoning and their shape operands
+//     reused.
 //
 //===----------------------------------------------------------------------===//
 
+#include "dialects/NN/Analysis/SymbolicShapes.h"
 #include "dialects/NN/IR/NNOps.h"
 
 #include "mlir/IR/Matchers.h"
@@ -280,11 +283,129 @@ struct FuseRepeatInterleave : OpRewritePattern<ConcatOp> {
   }
 };
 
+/// FuseRepeatInterleave where shapes are dynamic ([batch, seq, kv_heads,
+/// head_dim] pieces of a dynamic import): the structure is the same, the
+/// shape facts come from symbolic shape reasoning, and the new expand and
+/// reshape take the first piece's shape operands (the reshape's with the
+/// repeated axis scaled by the number of heads).
+struct FuseRepeatInterleaveDynamic : OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConcatOp op,
+                                PatternRewriter &rewriter) const override {
+    auto outType = cast<RankedTensorType>(op.getType());
+    int64_t n = op.getInputs().size();
+    if (outType.hasStaticShape() || n < 2)
+      return failure();
+    int64_t rank = outType.getRank();
+    auto axis = normalizeAxis(op.getAxis(), rank);
+    if (!axis)
+      return failure();
+    int64_t a = *axis;
+    SplitOp split;
+    SmallVector<UnsqueezeOp> unsqs;
+    SmallVector<ExpandOp> expands;
+    SmallVector<ReshapeOp> reshapes;
+    for (auto [i, in] : llvm::enumerate(op.getInputs())) {
+      auto reshape = in.getDefiningOp<ReshapeOp>();
+      auto expand =
+          reshape ? reshape.getInput().getDefiningOp<ExpandOp>() : ExpandOp();
+      auto unsq = expand ? expand.getInput().getDefiningOp<UnsqueezeOp>()
+                         : UnsqueezeOp();
+      if (!unsq || unsq.getAxes().size() != 1 ||
+          normalizeAxis(unsq.getAxes()[0], rank + 1) != a + 1)
+        return failure();
+      auto piece = dyn_cast<OpResult>(unsq.getInput());
+      auto s = piece ? dyn_cast<SplitOp>(piece.getOwner()) : SplitOp();
+      if (!s || (split && s != split) || piece.getResultNumber() != i)
+        return failure();
+      split = s;
+      unsqs.push_back(unsq);
+      expands.push_back(expand);
+      reshapes.push_back(reshape);
+    }
+    Value x = split.getInput();
+    auto xType = cast<RankedTensorType>(x.getType());
+    if (xType.getRank() != rank || normalizeAxis(split.getAxis(), rank) != a ||
+        split.getNumResults() != n ||
+        llvm::any_of(split.getSizes(), [](int64_t s) { return s != 1; }))
+      return failure();
+    // Each piece: expand keeps the unsqueezed dims but for r at a + 1, and
+    // the reshape merges (1, r) into r.
+    gptq::shapes::ShapeAnalysis sa;
+    std::optional<int64_t> repeats;
+    for (int64_t i = 0; i < n; ++i) {
+      const gptq::shapes::ValueFacts *u = sa.analyze(unsqs[i].getResult());
+      const gptq::shapes::ValueFacts *e = sa.analyze(expands[i].getResult());
+      const gptq::shapes::ValueFacts *r = sa.analyze(reshapes[i].getResult());
+      if (!u || !e || !r || (int64_t)e->dims.size() != rank + 1 ||
+          (int64_t)u->dims.size() != rank + 1 ||
+          (int64_t)r->dims.size() != rank)
+        return failure();
+      auto rc = e->dims[a + 1].getConstant();
+      if (!rc || *rc < 1 || (repeats && *repeats != *rc))
+        return failure();
+      repeats = *rc;
+      for (int64_t d = 0; d <= rank; ++d)
+        if (d != a + 1 && e->dims[d] != u->dims[d])
+          return failure();
+      for (int64_t d = 0; d < rank; ++d) {
+        const gptq::shapes::SymExpr &want =
+            d < a ? e->dims[d]
+                  : (d == a ? gptq::shapes::SymExpr(*repeats) : e->dims[d + 1]);
+        if (r->dims[d] != want)
+          return failure();
+      }
+    }
+    // The first piece's shape operands: the expand target leaves the head
+    // axis alone (1 there, or not covering it), the reshape target has the
+    // constant r there.
+    Value expandShape = expands[0].getShape();
+    Value reshapeShape = reshapes[0].getShape();
+    const gptq::shapes::ValueFacts *te = sa.analyze(expandShape);
+    const gptq::shapes::ValueFacts *tr = sa.analyze(reshapeShape);
+    // The reshape target has r at the head axis (scaled to n * r below) or
+    // -1 (which then infers n * r by itself).
+    if (!te || !te->elements || !tr || !tr->elements ||
+        (int64_t)tr->elements->size() != rank)
+      return failure();
+    bool inferred = (*tr->elements)[a].isConstant(-1);
+    if (!inferred && !(*tr->elements)[a].isConstant(*repeats))
+      return failure();
+    int64_t covered = a - (rank + 1 - (int64_t)te->elements->size());
+    if (covered >= 0 && !(*te->elements)[covered].isConstant(1))
+      return failure();
+    Location loc = op.getLoc();
+    Type elem = xType.getElementType();
+    SmallVector<int64_t> unsqShape(xType.getShape());
+    unsqShape.insert(unsqShape.begin() + a + 1, 1);
+    SmallVector<int64_t> expShape(
+        cast<RankedTensorType>(expands[0].getType()).getShape());
+    expShape[a] = xType.getDimSize(a);
+    Value u = UnsqueezeOp::create(rewriter, loc,
+                                  RankedTensorType::get(unsqShape, elem), x,
+                                  rewriter.getDenseI64ArrayAttr({a + 1}));
+    Value e = ExpandOp::create(
+        rewriter, loc, RankedTensorType::get(expShape, elem), u, expandShape);
+    Value shape = reshapeShape;
+    if (!inferred) {
+      SmallVector<int64_t> scale(rank, 1);
+      scale[a] = n;
+      auto i64 = RankedTensorType::get({rank}, rewriter.getI64Type());
+      Value scaleV = ConstantOp::create(
+          rewriter, loc, i64, DenseElementsAttr::get(i64, ArrayRef(scale)));
+      shape = MulOp::create(rewriter, loc, reshapeShape.getType(), reshapeShape,
+                            scaleV);
+    }
+    rewriter.replaceOpWithNewOp<ReshapeOp>(op, outType, e, shape);
+    return success();
+  }
+};
+
 } // namespace
 
 void ConcatOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                            MLIRContext *context) {
-  results.add<FuseRepeatInterleave>(context);
+  results.add<FuseRepeatInterleave, FuseRepeatInterleaveDynamic>(context);
 }
 
 void UnsqueezeOp::getCanonicalizationPatterns(RewritePatternSet &results,

@@ -155,7 +155,8 @@ struct GPTQLowerToCudaPass
     auto launch = quant::LaunchOp::create(
         ob, op->getLoc(), op->getResult(0).getType(), ob.getArrayAttr(refs),
         q.input, q.qweight, q.scales, q.qzeros, q.gIdx, q.bias, q.operands,
-        q.quant, ob.getStringAttr("gpu"), q.epilogue);
+        q.quant, ob.getStringAttr("gpu"), q.epilogue,
+        ob.getI64IntegerAttr(q.k));
     for (NamedAttribute a : op->getDiscardableAttrs())
       launch->setAttr(a.getName(), a.getValue());
     op->getResult(0).replaceAllUsesWith(launch.getResult());

@@ -20,9 +20,48 @@ func.func @group_size(%x: tensor<4x64xf32>, %qw: tensor<8x32xi32>, %s: tensor<2x
 // -----
 
 func.func @dynamic_k(%x: tensor<4x?xf32>, %qw: tensor<8x32xi32>, %s: tensor<2x32xf16>, %qz: tensor<2x4xi32>) {
-  // expected-error @+1 {{'gptq.matmul_nbits' op input must have a static K (last dimension)}}
+  // expected-error @+1 {{'gptq.matmul_nbits' op input has a dynamic last dimension and neither in_features nor g_idx gives K (the packed operands give it only up to rounding)}}
   %0 = gptq.matmul_nbits %x, %qw, %s, %qz {quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>}
        : (tensor<4x?xf32>, tensor<8x32xi32>, tensor<2x32xf16>, tensor<2x4xi32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+// K comes from the weight (in_features); a static last dimension must agree.
+func.func @in_features_mismatch(%x: tensor<4x32xf32>, %qw: tensor<8x32xi32>, %s: tensor<2x32xf16>, %qz: tensor<2x4xi32>) {
+  // expected-error @+1 {{'gptq.matmul_nbits' op input has K = 32 (last dimension) but the weight has K = 64 (in_features)}}
+  %0 = gptq.matmul_nbits %x, %qw, %s, %qz {in_features = 64 : i64, quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>}
+       : (tensor<4x32xf32>, tensor<8x32xi32>, tensor<2x32xf16>, tensor<2x4xi32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+// in_features must fit the packed operands: 8 rows of 4-bit values are
+// K in 57..64, not 70.
+func.func @in_features_vs_qweight(%x: tensor<4x?xf32>, %qw: tensor<8x32xi32>, %s: tensor<2x32xf16>, %qz: tensor<2x4xi32>) {
+  // expected-error @+1 {{'gptq.matmul_nbits' op qweight dimension 0 is 8, expected 9 = ceil(K=70 * bits=4 / 32)}}
+  %0 = gptq.matmul_nbits %x, %qw, %s, %qz {in_features = 70 : i64, quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>}
+       : (tensor<4x?xf32>, tensor<8x32xi32>, tensor<2x32xf16>, tensor<2x4xi32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @in_features_not_positive(%x: tensor<4x?xf32>, %qw: tensor<8x32xi32>, %s: tensor<2x32xf16>, %qz: tensor<2x4xi32>) {
+  // expected-error @+1 {{'gptq.matmul_nbits' op in_features must be positive, got 0}}
+  %0 = gptq.matmul_nbits %x, %qw, %s, %qz {in_features = 0 : i64, quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>}
+       : (tensor<4x?xf32>, tensor<8x32xi32>, tensor<2x32xf16>, tensor<2x4xi32>) -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @fused_in_features_mismatch(%x: tensor<4x32xf32>, %qw: tensor<8x32xi32>, %s: tensor<2x32xf16>, %qz: tensor<2x4xi32>) {
+  // expected-error @+1 {{'gptq.fused_matmul_nbits' op input has K = 32 (last dimension) but the weight has K = 64 (in_features)}}
+  %0 = gptq.fused_matmul_nbits %x, %qw, %s, %qz epilogue ["relu"] {in_features = 64 : i64, quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>}
+       : (tensor<4x32xf32>, tensor<8x32xi32>, tensor<2x32xf16>, tensor<2x4xi32>) -> tensor<4x32xf32>
   return
 }
 

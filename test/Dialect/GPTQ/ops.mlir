@@ -30,6 +30,23 @@ func.func @matmul_nbits_per_channel_8bit(%x: tensor<64xf32>, %qw: tensor<16x10xi
   return %0 : tensor<10xf32>
 }
 
+// K from the weight: an input with a dynamic last dimension carries
+// in_features, or has g_idx (whose length is K).
+// CHECK-LABEL: func @matmul_nbits_dynamic_k
+func.func @matmul_nbits_dynamic_k(%x: tensor<?x?x?xf32>, %qw: tensor<8x32xi32>,
+    %s: tensor<2x32xf16>, %qz: tensor<2x4xi32>, %g: tensor<64xi32>) -> (tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?x32xf32>) {
+  // CHECK: gptq.matmul_nbits {{.*}} {in_features = 64 : i64, quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>} : (tensor<?x?x?xf32>, tensor<8x32xi32>, tensor<2x32xf16>, tensor<2x4xi32>) -> tensor<?x?x32xf32>
+  %0 = gptq.matmul_nbits %x, %qw, %s, %qz {in_features = 64 : i64, quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>}
+       : (tensor<?x?x?xf32>, tensor<8x32xi32>, tensor<2x32xf16>, tensor<2x4xi32>) -> tensor<?x?x32xf32>
+  // CHECK: gptq.matmul_nbits {{.*}} g_idx(%{{.*}}) {quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = true>}
+  %1 = gptq.matmul_nbits %x, %qw, %s, %qz g_idx(%g) {quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = true>}
+       : (tensor<?x?x?xf32>, tensor<8x32xi32>, tensor<2x32xf16>, tensor<2x4xi32>, tensor<64xi32>) -> tensor<?x?x32xf32>
+  // CHECK: gptq.fused_matmul_nbits {{.*}} epilogue ["relu"] {in_features = 64 : i64,
+  %2 = gptq.fused_matmul_nbits %x, %qw, %s, %qz epilogue ["relu"] {in_features = 64 : i64, quant = #gptq.quant<bits = 4, group_size = 32, sym = true, desc_act = false>}
+       : (tensor<?x?x?xf32>, tensor<8x32xi32>, tensor<2x32xf16>, tensor<2x4xi32>) -> tensor<?x?x32xf32>
+  return %0, %1, %2 : tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?x32xf32>
+}
+
 // CHECK-LABEL: func @dequantize
 func.func @dequantize(%qw: tensor<4x32xi32>, %s: tensor<2x32xf16>, %qz: tensor<2x2xi32>,
                       %g: tensor<64xi32>) -> (tensor<64x32xf16>, tensor<64x32xf16>) {

@@ -1124,6 +1124,17 @@ func.func @reduce_log_sum_exp_int(%x: tensor<3x4xi64>) {
 
 // -----
 
+// A shape operand longer than any rank (a hostile model): refused before
+// a type of that rank is built.
+func.func @expand_huge_rank(%x: tensor<2xf32>, %s: tensor<281440616972289xi64>) {
+  // expected-error @below {{'nn.expand' op shape operand has 281440616972289 elements, more than the supported rank 256}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.expand %x, %s : (tensor<2xf32>, tensor<281440616972289xi64>) -> tensor<?xf32>
+  return
+}
+
+// -----
+
 func.func @attention_rank(%q: tensor<2x4x8xf32>, %k: tensor<2x4x4x8xf32>) {
   // expected-error @below {{'nn.attention' op query must be 4-D [batch, heads, sequence, head_size], got 'tensor<2x4x8xf32>'}}
   // expected-error @below {{failed to infer returned types}}
