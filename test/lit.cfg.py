@@ -87,6 +87,13 @@ for mod in ("onnxruntime", "safetensors", "onnx"):
         config.available_features.add(mod)
     except ImportError:
         pass
+# ONNX's node test cases of the opset-23 ops (onnx >= 1.18).
+try:
+    import onnx.defs
+    onnx.defs.get_schema("Attention", 23)
+    config.available_features.add("onnx-opset23-cases")
+except Exception:
+    pass
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")
 

@@ -172,6 +172,7 @@ private:
   LogicalResult exportConstant(nn::ConstantOp op);
   LogicalResult exportOp(Operation *op);
   LogicalResult exportMatMulNBits(quant::MatMulNBitsOp op);
+  LogicalResult exportAttention(nn::AttentionOp op);
   void setValueInfo(onnx::ValueInfoProto *vi, const std::string &name,
                     Type type, ArrayAttr dimNames);
 
@@ -449,6 +450,150 @@ LogicalResult OnnxExporter::exportMatMulNBits(quant::MatMulNBitsOp op) {
   return success();
 }
 
+/// nn.attention as opset-17 ops: grouped key/value heads repeated with
+/// Unsqueeze/Expand/Reshape (shapes read at run time), MatMul, Mul by the
+/// scale, softcap as Div/Tanh/Mul, the mask added (float) or applied with
+/// Where (bool), the bottom-right causal mask from Range/LessOrEqual, Softmax
+/// and MatMul. With a mask or causal, rows whose every score is masked give
+/// zeros (Where on the row maximum), as the runtime kernel does.
+LogicalResult OnnxExporter::exportAttention(nn::AttentionOp op) {
+  std::string name = locName(op);
+  if (name.empty())
+    name = "attention";
+  auto qt = cast<RankedTensorType>(op.getQuery().getType());
+  auto kt = cast<RankedTensorType>(op.getKey().getType());
+  Type elem = qt.getElementType();
+  int64_t hq = qt.getDimSize(1), hkv = kt.getDimSize(1);
+  std::string q = nameOf(op.getQuery()), k = nameOf(op.getKey()),
+              v = nameOf(op.getValue());
+  auto tmp = [&](StringRef suffix) {
+    return unique(name + "_" + suffix.str());
+  };
+  auto slice = [&](const std::string &x, int64_t b, int64_t e) {
+    std::string out = tmp("dims");
+    node("Slice",
+         {x, constI64({b}, name + "_start"), constI64({e}, name + "_end"),
+          constI64({0}, name + "_axis")},
+         {out}, name + "_slice");
+    return out;
+  };
+  if (hq != hkv) {
+    if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv))
+      return op.emitOpError("cannot be exported to ONNX: grouped heads need "
+                            "static head counts");
+    int64_t group = hq / hkv;
+    auto repeat = [&](const std::string &x) {
+      std::string shape = tmp("shape"), u = tmp("unsq"), ex = tmp("expand"),
+                  expShape = tmp("expand_shape"), outShape = tmp("rep_shape"),
+                  out = tmp("rep");
+      node("Shape", {x}, {shape}, name + "_shape");
+      std::string lead = slice(shape, 0, 2), tail = slice(shape, 2, 4),
+                  batch = slice(shape, 0, 1);
+      attrInt(node("Concat", {lead, constI64({group}, name + "_group"), tail},
+                   {expShape}, name + "_concat"),
+              "axis", 0);
+      node("Unsqueeze", {x, constI64({2}, name + "_axes")}, {u},
+           name + "_unsqueeze");
+      node("Expand", {u, expShape}, {ex}, name + "_expand");
+      attrInt(node("Concat", {batch, constI64({hq}, name + "_heads"), tail},
+                   {outShape}, name + "_concat"),
+              "axis", 0);
+      node("Reshape", {ex, outShape}, {out}, name + "_reshape");
+      return out;
+    };
+    k = repeat(k);
+    v = repeat(v);
+  }
+  double scale = op.getScale() ? (double)op.getScale()->convertToFloat()
+                               : 1.0 / std::sqrt((double)qt.getDimSize(3));
+  if (!op.getScale() && ShapedType::isDynamic(qt.getDimSize(3)))
+    return op.emitOpError("cannot be exported to ONNX: the default scale "
+                          "needs a static head size");
+  std::string kT = tmp("key_t"), raw = tmp("qk"), s = tmp("scores");
+  attrInts(node("Transpose", {k}, {kT}, name + "_transpose"), "perm",
+           {0, 1, 3, 2});
+  node("MatMul", {q, kT}, {raw}, name + "_qk");
+  node("Mul", {raw, constScalar(elem, scale, name + "_scale")}, {s},
+       name + "_scale");
+  if (float cap = op.getSoftcap().convertToFloat(); cap > 0) {
+    std::string d = tmp("capped"), t = tmp("tanh"), c = tmp("softcapped");
+    std::string capName = constScalar(elem, cap, name + "_softcap");
+    node("Div", {s, capName}, {d}, name + "_softcap_div");
+    node("Tanh", {d}, {t}, name + "_softcap_tanh");
+    node("Mul", {t, capName}, {c}, name + "_softcap_mul");
+    s = c;
+  }
+  std::string negInf;
+  auto getNegInf = [&]() {
+    if (negInf.empty())
+      negInf = constScalar(elem, -INFINITY, name + "_neg_inf");
+    return negInf;
+  };
+  bool guard = false;
+  if (Value mask = op.getMask()) {
+    guard = true;
+    std::string masked = tmp("masked");
+    if (cast<RankedTensorType>(mask.getType()).getElementType().isInteger(1))
+      node("Where", {nameOf(mask), s, getNegInf()}, {masked}, name + "_mask");
+    else
+      node("Add", {s, nameOf(mask)}, {masked}, name + "_mask");
+    s = masked;
+  }
+  if (op.getIsCausal()) {
+    guard = true;
+    std::string qs = tmp("q_shape"), ks = tmp("k_shape"), sLen = tmp("s_len"),
+                tLen = tmp("t_len"), rows = tmp("rows"), rowsU = tmp("rows_u"),
+                off = tmp("offset"), lim = tmp("limit"), cols = tmp("cols"),
+                colsU = tmp("cols_u"), allowed = tmp("causal"),
+                masked = tmp("causal_masked");
+    node("Shape", {q}, {qs}, name + "_q_shape");
+    node("Shape", {k}, {ks}, name + "_k_shape");
+    std::string s1 = slice(qs, 2, 3), t1 = slice(ks, 2, 3);
+    node("Squeeze", {s1, constI64({0}, name + "_axes")}, {sLen},
+         name + "_squeeze");
+    node("Squeeze", {t1, constI64({0}, name + "_axes")}, {tLen},
+         name + "_squeeze");
+    std::string zero = constI64({0}, name + "_zero", /*scalar=*/true),
+                one = constI64({1}, name + "_one", /*scalar=*/true);
+    node("Range", {zero, sLen, one}, {rows}, name + "_rows");
+    node("Range", {zero, tLen, one}, {cols}, name + "_cols");
+    node("Unsqueeze", {rows, constI64({1}, name + "_axes")}, {rowsU},
+         name + "_unsqueeze");
+    node("Unsqueeze", {cols, constI64({0}, name + "_axes")}, {colsU},
+         name + "_unsqueeze");
+    node("Sub", {tLen, sLen}, {off}, name + "_offset");
+    node("Add", {rowsU, off}, {lim}, name + "_limit");
+    node("LessOrEqual", {colsU, lim}, {allowed}, name + "_causal");
+    node("Where", {allowed, s, getNegInf()}, {masked}, name + "_causal_mask");
+    s = masked;
+  }
+  std::string probs = tmp("probs");
+  attrInt(node("Softmax", {s}, {probs}, name + "_softmax"), "axis", -1);
+  if (guard) {
+    // Fully masked rows (maximum -inf or the lowest finite value): zeros.
+    std::string mx = tmp("row_max"), valid = tmp("row_valid"),
+                kept = tmp("probs_kept");
+    std::vector<std::string> rin{s};
+    if (opsetVersion >= 18)
+      rin.push_back(constI64({-1}, name + "_axes"));
+    auto *r = node("ReduceMax", rin, {mx}, name + "_row_max");
+    if (opsetVersion < 18)
+      attrInts(r, "axes", {-1});
+    attrInt(r, "keepdims", 1);
+    double lowest =
+        APFloat::getLargest(cast<FloatType>(elem).getFloatSemantics(),
+                            /*Negative=*/true)
+            .convertToDouble();
+    node("Greater", {mx, constScalar(elem, lowest, name + "_lowest")}, {valid},
+         name + "_row_valid");
+    node("Where", {valid, probs, constScalar(elem, 0.0, name + "_zero_f")},
+         {kept}, name + "_guard");
+    probs = kept;
+  }
+  node("MatMul", {probs, v}, {define(op.getResult(), name + "_output")}, name);
+  return success();
+}
+
 LogicalResult OnnxExporter::exportOp(Operation *op) {
   std::string name = locName(op);
   auto in = [&](unsigned i) { return nameOf(op->getOperand(i)); };
@@ -500,6 +645,8 @@ LogicalResult OnnxExporter::exportOp(Operation *op) {
     return exportConstant(c);
   if (auto mm = dyn_cast<quant::MatMulNBitsOp>(op))
     return exportMatMulNBits(mm);
+  if (auto a = dyn_cast<nn::AttentionOp>(op))
+    return exportAttention(a);
   if (auto g = dyn_cast<nn::GemmOp>(op)) {
     std::vector<std::string> inputs{in(0), in(1)};
     if (g.getC())
@@ -655,8 +802,12 @@ LogicalResult OnnxExporter::exportOp(Operation *op) {
                 eps = unique(name + "_eps"), root = unique(name + "_rms"),
                 normed = unique(name + "_normed");
     node("Mul", {in(0), in(0)}, {sq}, name + "_square");
-    auto *m = node("ReduceMean", {sq}, {mean}, name + "_reduce");
-    attrInts(m, "axes", axes);
+    std::vector<std::string> min{sq};
+    if (opsetVersion >= 18)
+      min.push_back(constI64(axes, name + "_axes"));
+    auto *m = node("ReduceMean", min, {mean}, name + "_reduce");
+    if (opsetVersion < 18)
+      attrInts(m, "axes", axes);
     attrInt(m, "keepdims", 1);
     node("Add", {mean, constScalar(type.getElementType(),
                                     r.getEpsilon().convertToFloat(),

@@ -108,6 +108,9 @@ using ConvertFn = std::function<LogicalResult(NodeContext &)>;
 /// Converter tables: (domain, op type) -> converter.
 const llvm::StringMap<ConvertFn> &defaultDomainConverters();
 const llvm::StringMap<ConvertFn> &microsoftDomainConverters();
+/// The attention family (OnnxAttentionOps.cpp), added to those tables.
+void addDefaultDomainAttentionConverters(llvm::StringMap<ConvertFn> &table);
+void addMicrosoftAttentionConverters(llvm::StringMap<ConvertFn> &table);
 /// Adds the converters of OnnxIndexOps.cpp (IsNaN, IsInf, Sign, Round, Mod,
 /// Bitwise*, GatherND, GatherElements, ScatterElements, Tile, ArgMax/ArgMin,
 /// Flatten) to the default-domain table.

@@ -1092,6 +1092,7 @@ const llvm::StringMap<ConvertFn> &gptq::onnximport::defaultDomainConverters() {
     t["Trilu"] = convertTrilu;
     t["CumSum"] = convertCumSum;
     t["ScatterND"] = convertScatterND;
+    addDefaultDomainAttentionConverters(t);
     t["ReduceProd"] = reduce(18, buildReduce<nn::ReduceProdOp>);
     t["ReduceL2"] = reduce(18, buildReduce<nn::ReduceL2Op>);
     t["ReduceLogSumExp"] = reduce(18, buildReduce<nn::ReduceLogSumExpOp>);
@@ -1385,6 +1386,7 @@ gptq::onnximport::microsoftDomainConverters() {
     t["SkipSimplifiedLayerNormalization"] = convertSkipSimplifiedLayerNorm;
     t["RotaryEmbedding"] = convertRotaryEmbedding;
     t["MatMulNBits"] = convertMatMulNBits;
+    addMicrosoftAttentionConverters(t);
     addEmbedLayerNormConverters(t);
     return t;
   }();

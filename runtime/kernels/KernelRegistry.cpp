@@ -73,6 +73,7 @@ KernelFn lookup(OpKind kind) {
   case OpKind::CumSum: return kernelCumSum;
   case OpKind::ScatterND: return kernelScatterND;
   case OpKind::RotaryEmbedding: return kernelRotaryEmbedding;
+  case OpKind::Attention: return kernelAttention;
   case OpKind::IsNaN:
   case OpKind::IsInf: return kernelIsNaNInf;
   case OpKind::Sign: return kernelSign;

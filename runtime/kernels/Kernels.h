@@ -54,6 +54,9 @@ Status kernelCumSum(const KernelArgs &a);
 Status kernelScatterND(const KernelArgs &a);
 Status kernelRotaryEmbedding(const KernelArgs &a);
 
+// Attention.cpp
+Status kernelAttention(const KernelArgs &a);
+
 // MathOps.cpp
 Status kernelIsNaNInf(const KernelArgs &a); ///< is_nan is_inf
 Status kernelSign(const KernelArgs &a);

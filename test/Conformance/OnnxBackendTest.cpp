@@ -190,6 +190,10 @@ static const char *knownDeviation(llvm::StringRef name) {
   if (name == "test_cast_FLOAT_to_BFLOAT16")
     return "expected data truncates float to bfloat16 (ONNX 1.12's generator); "
            "Cast rounds to nearest even as the spec says";
+  if (name.starts_with("test_attention_") && name.ends_with("_bf16"))
+    return "expected data rounds every intermediate step to bfloat16; the "
+           "runtime computes attention in f32 and rounds once (results one "
+           "bfloat16 ulp apart)";
   if (name.starts_with("test_castlike_") && name.contains("BFLOAT16"))
     return "test data feeds 'like' as shape [1] while the model declares "
            "[3, 4]; input shapes are checked against the model";

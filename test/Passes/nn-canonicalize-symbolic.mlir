@@ -298,3 +298,30 @@ func.func @repeat_interleave_dynamic_unproven(%x: tensor<?x?x2x8xf32>, %o: tenso
   %c = nn.concat %r0, %r1 {axis = 2 : i64} : (tensor<?x?x3x8xf32>, tensor<?x?x3x8xf32>) -> tensor<?x?x6x8xf32>
   return %c : tensor<?x?x6x8xf32>
 }
+
+// -----
+
+// The dynamo exporter at opset 23: the same pattern around nn.attention
+// (grouped heads: 4 query heads on 2 key/value heads). Its result is
+// [batch, 4, seq, 8], so reshape(bsz, q_len, -1) is again 32 wide.
+// CHECK-LABEL: func @attention_op_output_reshape
+// CHECK: nn.attention {{.*}} -> tensor<?x4x?x8xf32>
+// CHECK: %[[O:.*]] = nn.reshape {{.*}} -> tensor<?x?x32xf32>
+// CHECK: nn.matmul %[[O]], {{.*}} : (tensor<?x?x32xf32>, tensor<32x32xf32>) -> tensor<?x?x32xf32>
+func.func @attention_op_output_reshape(%q: tensor<?x4x?x8xf32> {nn.dim_names = ["batch", "", "seq", ""]}, %k: tensor<?x2x?x8xf32> {nn.dim_names = ["batch", "", "seq", ""]}, %v: tensor<?x2x?x8xf32> {nn.dim_names = ["batch", "", "seq", ""]}) -> tensor<?x?x?xf32> {
+  %wo = nn.constant dense<0.25> : tensor<32x32xf32>
+  %ctx = nn.attention %q, %k, %v {is_causal = true} : (tensor<?x4x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>) -> tensor<?x?x?x?xf32>
+  %back = nn.transpose %ctx, perm = [0, 2, 1, 3] : tensor<?x?x?x?xf32> -> tensor<?x?x?x?xf32>
+  %s = nn.shape %q : tensor<?x4x?x8xf32> -> tensor<4xi64>
+  %i0 = nn.constant dense<0> : tensor<i64>
+  %i2 = nn.constant dense<2> : tensor<i64>
+  %b = nn.gather %s, %i0 : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %l = nn.gather %s, %i2 : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %bu = nn.unsqueeze %b, axes = [0] : tensor<i64> -> tensor<1xi64>
+  %lu = nn.unsqueeze %l, axes = [0] : tensor<i64> -> tensor<1xi64>
+  %m1 = nn.constant dense<[-1]> : tensor<1xi64>
+  %merged = nn.concat %bu, %lu, %m1 {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<3xi64>
+  %o = nn.reshape %back, %merged : (tensor<?x?x?x?xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
+  %y = nn.matmul %o, %wo : (tensor<?x?x?xf32>, tensor<32x32xf32>) -> tensor<?x?x?xf32>
+  return %y : tensor<?x?x?xf32>
+}

@@ -1012,6 +1012,16 @@ SmallVector<ResultFacts, 1> ShapeTransfer::transfer(Operation *op) {
             nn::MaxOp, nn::AndOp, nn::OrOp, nn::XorOp, nn::EqualOp, nn::LessOp,
             nn::LessEqualOp, nn::GreaterOp, nn::GreaterEqualOp, nn::WhereOp>(
           [&](Operation *o) { return one(broadcastOp(o)); })
+      .Case([&](nn::AttentionOp o) {
+        // [B, Hq, S, D] x [B, Hkv, T, Dv] -> [B, Hq, S, Dv].
+        const auto &q = dims(o.getQuery());
+        const auto &v = dims(o.getValue());
+        if (q.size() != 4 || v.size() != 4)
+          return SmallVector<ResultFacts, 1>{};
+        ResultFacts rf;
+        rf.dims = Partial{q[0], q[1], q[2], v[3]};
+        return one(rf);
+      })
       .Case([&](nn::MatMulOp o) { return one(matmul(o)); })
       .Case([&](nn::GemmOp o) { return one(gemm(o)); })
       .Case([&](nn::ReshapeOp o) { return one(reshape(o)); })

@@ -1040,9 +1040,17 @@ NN_INFER(RotaryEmbeddingOp) {
   if (!pos.getElementType().isInteger(64))
     return err("position_ids must be i64, got ", pos.getElementType());
   if (in.getRank() == 3 && intOr(adaptor.getNumHeadsAttr(), 0) <= 0) {
-    // Hidden size = heads * head_size cannot be split without num_heads
-    // unless rotary_dim covers it; require the attribute for clarity.
-    return err("num_heads is required for 3-D input");
+    // Without num_heads the head size is 2 * the caches' columns (as in
+    // onnxruntime), which a partial rotary_embedding_dim would contradict.
+    if (intOr(adaptor.getRotaryEmbeddingDimAttr(), 0) != 0)
+      return err("num_heads is required with rotary_embedding_dim for 3-D "
+                 "input");
+    int64_t hidden = in.getDimSize(2), half = cosT.getDimSize(1);
+    if (!ShapedType::isDynamic(hidden) && !ShapedType::isDynamic(half) &&
+        (half == 0 || hidden % (2 * half) != 0))
+      return err("without num_heads the hidden size ", hidden,
+                 " must be a multiple of the head size 2 * ", half,
+                 " (twice the caches' columns)");
   }
   if (intOr(adaptor.getRotaryEmbeddingDimAttr(), 0) < 0 ||
       intOr(adaptor.getRotaryEmbeddingDimAttr(), 0) % 2 != 0)
@@ -1255,6 +1263,80 @@ LogicalResult gptq::nn::inferArgType(StringRef opName,
       shape.push_back(1);
   }
   inferred.push_back(tensorOf(shape, IntegerType::get(in.getContext(), 64)));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+/// Merges two sizes that must agree (either may be dynamic); false if both
+/// are static and differ.
+static bool unifyDim(int64_t a, int64_t b, int64_t &out) {
+  if (ShapedType::isDynamic(a)) {
+    out = b;
+    return true;
+  }
+  out = a;
+  return ShapedType::isDynamic(b) || a == b;
+}
+
+NN_INFER(AttentionOp) {
+  Err err{location, getOperationName()};
+  auto q = cast<RankedTensorType>(adaptor.getQuery().getType());
+  auto k = cast<RankedTensorType>(adaptor.getKey().getType());
+  auto v = cast<RankedTensorType>(adaptor.getValue().getType());
+  using Named = std::pair<StringRef, RankedTensorType>;
+  for (auto [name, t] : {Named{"query", q}, Named{"key", k}, Named{"value", v}})
+    if (t.getRank() != 4)
+      return err(name, " must be 4-D [batch, heads, sequence, head_size], got ",
+                 t);
+  Type elem = q.getElementType();
+  if (!isa<FloatType>(elem))
+    return err("query must be floating point, got ", elem);
+  if (k.getElementType() != elem || v.getElementType() != elem)
+    return err("query, key and value element types differ: ", elem, ", ",
+               k.getElementType(), ", ", v.getElementType());
+  int64_t batch, kvHeads, kvLen, headSize;
+  if (!unifyDim(q.getDimSize(0), k.getDimSize(0), batch) ||
+      !unifyDim(batch, v.getDimSize(0), batch))
+    return err("batch sizes differ: query ", shapeStr(q.getShape()), ", key ",
+               shapeStr(k.getShape()), ", value ", shapeStr(v.getShape()));
+  if (!unifyDim(k.getDimSize(1), v.getDimSize(1), kvHeads))
+    return err("key and value head counts differ: ", shapeStr(k.getShape()),
+               " vs ", shapeStr(v.getShape()));
+  if (!unifyDim(k.getDimSize(2), v.getDimSize(2), kvLen))
+    return err("key and value sequence lengths differ: ",
+               shapeStr(k.getShape()), " vs ", shapeStr(v.getShape()));
+  if (!unifyDim(q.getDimSize(3), k.getDimSize(3), headSize))
+    return err("query and key head sizes differ: ", shapeStr(q.getShape()),
+               " vs ", shapeStr(k.getShape()));
+  int64_t qHeads = q.getDimSize(1);
+  if (!ShapedType::isDynamic(qHeads) && !ShapedType::isDynamic(kvHeads) &&
+      (kvHeads == 0 || qHeads % kvHeads != 0))
+    return err("query heads (", qHeads,
+               ") must be a multiple of key/value heads (", kvHeads, ")");
+  int64_t qLen = q.getDimSize(2);
+  if (Value mask = adaptor.getMask()) {
+    auto m = cast<RankedTensorType>(mask.getType());
+    if (!m.getElementType().isInteger(1) && m.getElementType() != elem)
+      return err("mask must be i1 or ", elem, ", got ", m.getElementType());
+    if (m.getRank() > 4)
+      return err("mask must have rank <= 4, got ", m.getRank());
+    SmallVector<int64_t> full{batch, qHeads, qLen, kvLen};
+    auto bc = broadcastShapes(m.getShape(), full);
+    if (!bc || failed(verifyCompatibleShape(*bc, full)))
+      return err("mask of shape ", shapeStr(m.getShape()),
+                 " does not broadcast to [batch, q_heads, q_len, kv_len] = ",
+                 shapeStr(full));
+  }
+  if (auto scale = adaptor.getScaleAttr())
+    if (!(scale.getValueAsDouble() > 0))
+      return err("scale must be positive, got ", scale.getValueAsDouble());
+  if (auto softcap = adaptor.getSoftcapAttr())
+    if (!(softcap.getValueAsDouble() >= 0))
+      return err("softcap must be >= 0, got ", softcap.getValueAsDouble());
+  inferred.push_back(tensorOf({batch, qHeads, qLen, v.getDimSize(3)}, elem));
   return success();
 }
 

@@ -601,4 +601,42 @@ def NN_ReduceLogSumExpOp : NN_ReduceOp<"reduce_log_sum_exp"> {
   let summary = "log(sum(exp(x))) over axes (floating point)";
 }
 
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+def NN_AttentionOp : NN_Op<"attention", [Pure, NN_InferType]> {
+  let summary = "Scaled dot-product attention with grouped-query heads";
+  let description = [{
+    `query` is [B, Hq, S, D], `key` [B, Hkv, T, D] and `value` [B, Hkv, T, Dv]
+    with Hq a multiple of Hkv: query head h reads key/value head
+    h / (Hq / Hkv) (grouped-query attention without repeating K and V). The
+    result is [B, Hq, S, Dv]:
+
+      scores = scale * Q K^T                      (scale defaults to 1/sqrt(D))
+      scores = softcap * tanh(scores / softcap)   (when softcap > 0)
+      scores += mask (float) | scores = mask ? scores : -inf (i1)
+      scores[s, t] = -inf for t > s + (T - S)     (is_causal: bottom-right)
+      output = softmax(scores) V
+
+    `mask` broadcasts to [B, Hq, S, T]; a float mask has the element type of
+    `query`. A row whose every score is masked (its maximum is -inf or the
+    lowest finite f32) gives a zero output row, as onnxruntime's Attention
+    does. Computed in f32 for f16/bf16 operands.
+
+    ```mlir
+    %o = nn.attention %q, %k, %v, %m {is_causal = true}
+        : (tensor<1x8x4x16xf32>, tensor<1x2x4x16xf32>, tensor<1x2x4x16xf32>,
+           tensor<1x1x4x4xi1>) -> tensor<1x8x4x16xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$query, NN_Tensor:$key, NN_Tensor:$value,
+                       Optional<NN_Tensor>:$mask,
+                       DefaultValuedAttr<BoolAttr, "false">:$is_causal,
+                       OptionalAttr<F32Attr>:$scale,
+                       DefaultValuedAttr<F32Attr, "0.0f">:$softcap);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$query `,` $key `,` $value (`,` $mask^)? attr-dict `:` functional-type(operands, results)";
+}
+
 #endif // GPTQ_DIALECTS_NN_IR_NNOPS_TD

@@ -821,9 +821,18 @@ func.func @rotary_pos(%x: tensor<1x8x64xf32>, %p: tensor<1x8xi32>, %c: tensor<16
 // -----
 
 func.func @rotary_heads(%x: tensor<1x8x64xf32>, %p: tensor<1x8xi64>, %c: tensor<16x4xf32>) {
-  // expected-error @below {{'nn.rotary_embedding' op num_heads is required for 3-D input}}
+  // expected-error @below {{'nn.rotary_embedding' op num_heads is required with rotary_embedding_dim for 3-D input}}
   // expected-error @below {{failed to infer returned types}}
-  %0 = nn.rotary_embedding %x, %p, %c, %c : (tensor<1x8x64xf32>, tensor<1x8xi64>, tensor<16x4xf32>, tensor<16x4xf32>) -> tensor<1x8x64xf32>
+  %0 = nn.rotary_embedding %x, %p, %c, %c {rotary_embedding_dim = 4} : (tensor<1x8x64xf32>, tensor<1x8xi64>, tensor<16x4xf32>, tensor<16x4xf32>) -> tensor<1x8x64xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_head_size(%x: tensor<1x8x60xf32>, %p: tensor<1x8xi64>, %c: tensor<16x4xf32>) {
+  // expected-error @below {{'nn.rotary_embedding' op without num_heads the hidden size 60 must be a multiple of the head size 2 * 4 (twice the caches' columns)}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.rotary_embedding %x, %p, %c, %c : (tensor<1x8x60xf32>, tensor<1x8xi64>, tensor<16x4xf32>, tensor<16x4xf32>) -> tensor<1x8x60xf32>
   return
 }
 
@@ -1121,5 +1130,122 @@ func.func @expand_huge_rank(%x: tensor<2xf32>, %s: tensor<281440616972289xi64>) 
   // expected-error @below {{'nn.expand' op shape operand has 281440616972289 elements, more than the supported rank 256}}
   // expected-error @below {{failed to infer returned types}}
   %0 = nn.expand %x, %s : (tensor<2xf32>, tensor<281440616972289xi64>) -> tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @attention_rank(%q: tensor<2x4x8xf32>, %k: tensor<2x4x4x8xf32>) {
+  // expected-error @below {{'nn.attention' op query must be 4-D [batch, heads, sequence, head_size], got 'tensor<2x4x8xf32>'}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.attention %q, %k, %k : (tensor<2x4x8xf32>, tensor<2x4x4x8xf32>, tensor<2x4x4x8xf32>) -> tensor<2x4x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_int(%q: tensor<1x1x4x8xi32>) {
+  // expected-error @below {{'nn.attention' op query must be floating point, got 'i32'}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.attention %q, %q, %q : (tensor<1x1x4x8xi32>, tensor<1x1x4x8xi32>, tensor<1x1x4x8xi32>) -> tensor<1x1x4x8xi32>
+  return
+}
+
+// -----
+
+func.func @attention_types(%q: tensor<1x1x4x8xf32>, %k: tensor<1x1x4x8xf16>) {
+  // expected-error @below {{'nn.attention' op query, key and value element types differ: 'f32', 'f16', 'f32'}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.attention %q, %k, %q : (tensor<1x1x4x8xf32>, tensor<1x1x4x8xf16>, tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_batch(%q: tensor<2x1x4x8xf32>, %k: tensor<3x1x4x8xf32>) {
+  // expected-error @below {{'nn.attention' op batch sizes differ: query [2, 1, 4, 8], key [3, 1, 4, 8], value [3, 1, 4, 8]}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.attention %q, %k, %k : (tensor<2x1x4x8xf32>, tensor<3x1x4x8xf32>, tensor<3x1x4x8xf32>) -> tensor<2x1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_kv_heads(%q: tensor<1x4x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x1x4x8xf32>) {
+  // expected-error @below {{'nn.attention' op key and value head counts differ: [1, 2, 4, 8] vs [1, 1, 4, 8]}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.attention %q, %k, %v : (tensor<1x4x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x1x4x8xf32>) -> tensor<1x4x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_kv_len(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x5x8xf32>, %v: tensor<1x2x6x8xf32>) {
+  // expected-error @below {{'nn.attention' op key and value sequence lengths differ: [1, 2, 5, 8] vs [1, 2, 6, 8]}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.attention %q, %k, %v : (tensor<1x2x4x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x6x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_head_size(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x5x4xf32>) {
+  // expected-error @below {{'nn.attention' op query and key head sizes differ: [1, 2, 4, 8] vs [1, 2, 5, 4]}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.attention %q, %k, %k : (tensor<1x2x4x8xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>) -> tensor<1x2x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @attention_groups(%q: tensor<1x3x4x8xf32>, %k: tensor<1x2x4x8xf32>) {
+  // expected-error @below {{'nn.attention' op query heads (3) must be a multiple of key/value heads (2)}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.attention %q, %k, %k : (tensor<1x3x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x3x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_mask_type(%q: tensor<1x2x4x8xf32>, %m: tensor<4x4xi32>) {
+  // expected-error @below {{'nn.attention' op mask must be i1 or 'f32', got 'i32'}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.attention %q, %q, %q, %m : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<4x4xi32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_mask_rank(%q: tensor<1x2x4x8xf32>, %m: tensor<1x1x1x4x4xi1>) {
+  // expected-error @below {{'nn.attention' op mask must have rank <= 4, got 5}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.attention %q, %q, %q, %m : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x1x1x4x4xi1>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_mask_shape(%q: tensor<1x2x4x8xf32>, %m: tensor<3x4xi1>) {
+  // expected-error @below {{'nn.attention' op mask of shape [3, 4] does not broadcast to [batch, q_heads, q_len, kv_len] = [1, 2, 4, 4]}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.attention %q, %q, %q, %m : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<3x4xi1>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_scale(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @below {{'nn.attention' op scale must be positive, got 0.000000e+00}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.attention %q, %q, %q {scale = 0.0 : f32} : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_softcap(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @below {{'nn.attention' op softcap must be >= 0, got -1.000000e+00}}
+  // expected-error @below {{failed to infer returned types}}
+  %0 = nn.attention %q, %q, %q {softcap = -1.0 : f32} : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
   return
 }

@@ -244,6 +244,28 @@ func.func @indexing(%d: tensor<2x3x4xf32>, %n: tensor<2x5x1xi64>,
   return
 }
 
+// CHECK-LABEL: func @rotary_head_from_caches
+func.func @rotary_head_from_caches(%x: tensor<1x8x64xf32>, %p: tensor<1x8xi64>, %c: tensor<16x4xf32>) -> tensor<1x8x64xf32> {
+  // Without num_heads the head size is twice the caches' columns (8 heads of 8).
+  // CHECK: nn.rotary_embedding %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : (tensor<1x8x64xf32>, tensor<1x8xi64>, tensor<16x4xf32>, tensor<16x4xf32>) -> tensor<1x8x64xf32>
+  %0 = nn.rotary_embedding %x, %p, %c, %c : (tensor<1x8x64xf32>, tensor<1x8xi64>, tensor<16x4xf32>, tensor<16x4xf32>) -> tensor<1x8x64xf32>
+  return %0 : tensor<1x8x64xf32>
+}
+
+// CHECK-LABEL: func @attention
+func.func @attention(%q: tensor<2x8x4x16xf32>, %k: tensor<2x2x?x16xf32>, %v: tensor<2x2x?x12xf32>, %b: tensor<2x1x1x?xi1>, %f: tensor<8x4x?xf32>, %h: tensor<1x4x1x8xf16>) {
+  // CHECK: nn.attention %{{.*}}, %{{.*}}, %{{.*}} : (tensor<2x8x4x16xf32>, tensor<2x2x?x16xf32>, tensor<2x2x?x12xf32>) -> tensor<2x8x4x12xf32>
+  %0 = nn.attention %q, %k, %v : (tensor<2x8x4x16xf32>, tensor<2x2x?x16xf32>, tensor<2x2x?x12xf32>) -> tensor<2x8x4x12xf32>
+  // CHECK: nn.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {is_causal = true, scale = 2.500000e-01 : f32, softcap = 3.000000e+01 : f32} : (tensor<2x8x4x16xf32>, tensor<2x2x?x16xf32>, tensor<2x2x?x12xf32>, tensor<2x1x1x?xi1>) -> tensor<2x8x4x12xf32>
+  %1 = nn.attention %q, %k, %v, %b {is_causal = true, scale = 0.25 : f32, softcap = 30.0 : f32} : (tensor<2x8x4x16xf32>, tensor<2x2x?x16xf32>, tensor<2x2x?x12xf32>, tensor<2x1x1x?xi1>) -> tensor<2x8x4x12xf32>
+  // CHECK: nn.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : (tensor<2x8x4x16xf32>, tensor<2x2x?x16xf32>, tensor<2x2x?x12xf32>, tensor<8x4x?xf32>) -> tensor<2x8x4x12xf32>
+  %2 = nn.attention %q, %k, %v, %f : (tensor<2x8x4x16xf32>, tensor<2x2x?x16xf32>, tensor<2x2x?x12xf32>, tensor<8x4x?xf32>) -> tensor<2x8x4x12xf32>
+  // Result types may be less static than the inferred one.
+  // CHECK: nn.attention %{{.*}}, %{{.*}}, %{{.*}} : (tensor<1x4x1x8xf16>, tensor<1x4x1x8xf16>, tensor<1x4x1x8xf16>) -> tensor<?x4x?x8xf16>
+  %3 = nn.attention %h, %h, %h : (tensor<1x4x1x8xf16>, tensor<1x4x1x8xf16>, tensor<1x4x1x8xf16>) -> tensor<?x4x?x8xf16>
+  return
+}
+
 {-#
   dialect_resources: {
     builtin: {
