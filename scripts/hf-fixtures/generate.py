@@ -345,6 +345,19 @@ def write_hf_folder(arch, text_path):
     return hf_dir
 
 
+def write_hf_weights(arch):
+    """<arch>/hf/model.safetensors: the seeded float32 weights of the architecture,
+    as save_pretrained writes them (tied weights once)."""
+    import tempfile
+
+    model = build_model(arch, "fp32")
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        shutil.copy(os.path.join(tmp, "model.safetensors"),
+                    os.path.join(OUT, arch, "hf", "model.safetensors"))
+    log("%s/hf/model.safetensors: %d parameters" % (arch, sum(p.numel() for p in model.parameters())))
+
+
 def make_config(arch, vocab_size=None, token_ids=None):
     import transformers
 
@@ -808,18 +821,23 @@ def write_fixture(arch, name, exporter, opts, model_path, model, case, notes, v,
     import onnx
 
     m = onnx.load(model_path, load_external_data=True)
-    # The dynamo exporter annotates every node with metadata_props (Python stack
-    # traces, FX node text): debug information, several times the size of these
-    # models' weights. Dropped; the graph itself is unchanged.
+    # The dynamo exporter annotates every node with metadata_props: Python stack
+    # traces and FX node text (debug information, several times the size of these
+    # models' weights: dropped) and the module path (`pkg.torch.onnx.name_scopes`,
+    # `pkg.torch.onnx.class_hierarchy`: kept, --hf-config names parameters by it).
+    # The graph itself is unchanged.
+    keep = ("pkg.torch.onnx.name_scopes", "pkg.torch.onnx.class_hierarchy")
     stripped = 0
     for g in all_graphs(m.graph):
         for node in g.node:
-            if len(node.metadata_props):
+            kept = [p for p in node.metadata_props if p.key in keep]
+            if len(kept) != len(node.metadata_props):
                 stripped += 1
                 del node.metadata_props[:]
+                node.metadata_props.extend(kept)
     if stripped:
-        notes = list(notes) + ["node metadata_props (exporter debug info) removed from %d nodes"
-                               % stripped]
+        notes = list(notes) + ["node metadata_props other than the module path (exporter debug "
+                               "info) removed from %d nodes" % stripped]
     ins, outs = io_info(m)
     in_names = [i["name"] for i in ins]
     feeds, refs = torch_reference(model, case, set(in_names))
@@ -969,6 +987,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--text", default=DEFAULT_TEXT, help="TinyStories text for tokenizers and inputs")
     ap.add_argument("--tokenizers", action="store_true", help="train tokenizers, write <arch>/hf/")
+    ap.add_argument("--weights", action="store_true",
+                    help="write <arch>/hf/model.safetensors (the float32 weights every export of "
+                         "the architecture has), so that --hf-config checks names and shapes")
     ap.add_argument("--only", action="append", default=[], help="ARCH/NAME prefix (repeatable)")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--keep-going", action="store_true", help="record failures and continue")
@@ -980,6 +1001,10 @@ def main():
     if args.tokenizers:
         for a in ARCH_ORDER:
             write_hf_folder(a, args.text)
+        return 0
+    if args.weights:
+        for a in ARCH_ORDER:
+            write_hf_weights(a)
         return 0
     todo = [r for r in recipes(env, v)
             if not args.only or any((r[0] + "/" + r[1]).startswith(p) for p in args.only)]

@@ -12,6 +12,7 @@ LOGS="${LOGS:-$(mktemp -d /tmp/hf-fixtures-logs.XXXXXX)}"
 cd "$REPO"
 if [ "${1:-}" = "--tokenizers" ]; then
   "$VENVS/fx4/bin/python" "$HERE/generate.py" --tokenizers || exit 1
+  "$VENVS/fx4/bin/python" "$HERE/generate.py" --weights || exit 1
 fi
 # Fixture folders are recreated from scratch (the hf/ folders are kept).
 find test/Models/hf -mindepth 2 -maxdepth 2 -type d ! -name hf -exec rm -rf {} +
