@@ -85,6 +85,39 @@ bool gptq::applySymbolicShapes(Operation *root) {
     if (fn.isExternal())
       return;
     shapes::ShapeAnalysis analysis(fn);
+    // Argument dims named by a dim_param the ops force to one size become
+    // static (their name is kept: the ONNX exporter writes it back).
+    if (!analysis.boundDimParams().empty()) {
+      Block &entry = fn.getBody().front();
+      bool bound = false;
+      for (BlockArgument arg : entry.getArguments()) {
+        auto t = dyn_cast<RankedTensorType>(arg.getType());
+        auto names = fn.getArgAttrOfType<ArrayAttr>(
+            arg.getArgNumber(), nn::NNDialect::kDimNamesAttr);
+        if (!t || !names)
+          continue;
+        SmallVector<int64_t> shape(t.getShape());
+        for (int64_t i = 0; i < t.getRank() && i < (int64_t)names.size(); ++i) {
+          auto n = dyn_cast<StringAttr>(names[i]);
+          if (!n || !t.isDynamicDim(i))
+            continue;
+          auto it = analysis.boundDimParams().find(n.str());
+          if (it != analysis.boundDimParams().end())
+            shape[i] = it->second;
+        }
+        if (shape == t.getShape())
+          continue;
+        arg.setType(
+            RankedTensorType::get(shape, t.getElementType(), t.getEncoding()));
+        bound = true;
+      }
+      if (bound) {
+        changed = true;
+        fn.setType(FunctionType::get(fn.getContext(), entry.getArgumentTypes(),
+                                     fn.getFunctionType().getResults()));
+        return; // the next round refines from the new argument types
+      }
+    }
     SmallVector<std::pair<Value, SmallVector<int64_t>>> constants;
     SmallVector<std::pair<Value, Value>> identities;
     llvm::StringMap<Value> firstWithElements;

@@ -217,15 +217,19 @@ void OnnxExporter::setValueInfo(onnx::ValueInfoProto *vi,
   auto *tensor = vi->mutable_type()->mutable_tensor_type();
   tensor->set_elem_type(onnxType(tt.getElementType()));
   auto *shape = tensor->mutable_shape();
+  // The original's dim_params are written back, also where the compiler
+  // proved a dim static (onnxruntime-genai's `kv_cache_dim`, fixed by the
+  // attention that reads the cache): the model keeps its interface.
+  // --input-shape clears the names of the dims it pins.
   for (int64_t i = 0; i < tt.getRank(); ++i) {
     auto *d = shape->add_dim();
-    if (!tt.isDynamicDim(i)) {
+    StringAttr name;
+    if (dimNames && i < (int64_t)dimNames.size())
+      name = dyn_cast<StringAttr>(dimNames[i]);
+    if (name && !name.getValue().empty())
+      d->set_dim_param(name.str());
+    else if (!tt.isDynamicDim(i))
       d->set_dim_value(tt.getDimSize(i));
-    } else if (dimNames && i < (int64_t)dimNames.size()) {
-      auto s = dyn_cast<StringAttr>(dimNames[i]);
-      if (s && !s.getValue().empty())
-        d->set_dim_param(s.str());
-    }
   }
 }
 
@@ -265,9 +269,10 @@ static std::string layerNameOf(quant::MatMulNBitsOp op) {
   return "";
 }
 
-FailureOr<MatMulNBitsLayout>
-gptq::matMulNBitsLayout(int64_t bits, int64_t groupSize, bool actOrder,
-                        int64_t k, std::string &reason) {
+FailureOr<MatMulNBitsLayout> gptq::matMulNBitsLayout(int64_t bits,
+                                                     int64_t groupSize,
+                                                     bool actOrder, int64_t k,
+                                                     std::string &reason) {
   MatMulNBitsLayout layout;
   if (bits != 2 && bits != 4 && bits != 8) {
     reason = "onnxruntime's MatMulNBits supports 2, 4 and 8 bits, not " +
@@ -317,8 +322,8 @@ LogicalResult OnnxExporter::exportMatMulNBits(quant::MatMulNBitsOp op) {
   std::string layer = layerNameOf(op);
   auto refuse = [&](const Twine &why) {
     return op.emitOpError("layer '")
-           << layer << "' cannot be exported as com.microsoft.MatMulNBits: "
-           << why;
+           << layer
+           << "' cannot be exported as com.microsoft.MatMulNBits: " << why;
   };
 
   auto readConst = [](Value v) -> FailureOr<rt::Tensor> {
@@ -353,8 +358,8 @@ LogicalResult OnnxExporter::exportMatMulNBits(quant::MatMulNBitsOp op) {
       gIdx.clear();
   }
   std::string reason;
-  auto layout = matMulNBitsLayout(bits, q.getGroupSize(), !gIdx.empty(), K,
-                                  reason);
+  auto layout =
+      matMulNBitsLayout(bits, q.getGroupSize(), !gIdx.empty(), K, reason);
   if (failed(layout))
     return refuse(reason);
   int64_t bs = layout->blockSize, kBlocks = layout->kBlocks,
@@ -369,7 +374,8 @@ LogicalResult OnnxExporter::exportMatMulNBits(quant::MatMulNBitsOp op) {
     rt::quant::unpackRow(qzeros->data<int32_t>() +
                              g * rt::quant::packedZeroCols(N, bits),
                          N, bits, zeros.data() + g * N);
-  bool sym = llvm::all_of(zeros, [&](int32_t z) { return z == (1 << (bits - 1)); });
+  bool sym =
+      llvm::all_of(zeros, [&](int32_t z) { return z == (1 << (bits - 1)); });
 
   // B [N][kBlocks][blob], the values of a block packed low bits first.
   std::vector<uint8_t> b(N * kBlocks * blob, 0);
@@ -381,7 +387,8 @@ LogicalResult OnnxExporter::exportMatMulNBits(quant::MatMulNBitsOp op) {
     }
   // Scales and zero points per (n, block): block blk belongs to group
   // blk / perGroup.
-  Type actType = cast<RankedTensorType>(op.getInput().getType()).getElementType();
+  Type actType =
+      cast<RankedTensorType>(op.getInput().getType()).getElementType();
   rt::DType act = *toDType(actType);
   rt::Tensor s = rt::Tensor::empty(act, {N, kBlocks});
   // uint8 zero points, packed like B ([N, ceil(kBlocks * bits / 8)]); with
@@ -410,8 +417,8 @@ LogicalResult OnnxExporter::exportMatMulNBits(quant::MatMulNBitsOp op) {
     inputs.push_back("");
   else if (gIdx.empty())
     inputs.push_back(initializer(base + ".zero_points",
-                                 onnx::TensorProto::UINT8, {N, zRow},
-                                 zp.data(), zp.size()));
+                                 onnx::TensorProto::UINT8, {N, zRow}, zp.data(),
+                                 zp.size()));
   else
     inputs.push_back(initializer(base + ".zero_points", onnxType(actType),
                                  {N, kBlocks}, zf.raw(), zf.nbytes()));
@@ -419,8 +426,8 @@ LogicalResult OnnxExporter::exportMatMulNBits(quant::MatMulNBitsOp op) {
     // Group g starts at block g * perGroup (all its blocks are alike).
     for (int32_t &g : gIdx)
       g = (int32_t)(g * perGroup);
-    inputs.push_back(initializer(base + ".g_idx", onnx::TensorProto::INT32,
-                                 {K}, gIdx.data(), gIdx.size() * 4));
+    inputs.push_back(initializer(base + ".g_idx", onnx::TensorProto::INT32, {K},
+                                 gIdx.data(), gIdx.size() * 4));
   } else {
     inputs.push_back("");
   }
@@ -631,6 +638,20 @@ LogicalResult OnnxExporter::exportOp(Operation *op) {
       {"bitwise_xor", "BitwiseXor"},
       {"bitwise_not", "BitwiseNot"},
       {"tile", "Tile"}};
+  // Where of booleans is valid ONNX, but onnxruntime's CPU provider has no
+  // kernel for it: (c and x) or (not c and y).
+  if (auto w = dyn_cast<nn::WhereOp>(op);
+      w && cast<RankedTensorType>(w.getType()).getElementType().isInteger(1)) {
+    std::string x = nameOf(w.getLhs()), y = nameOf(w.getRhs());
+    std::string c = in(0), base = name.empty() ? "where" : name;
+    std::string notC = unique(base + "_not_condition");
+    std::string thenV = unique(base + "_then"), elseV = unique(base + "_else");
+    node("Not", {c}, {notC}, notC);
+    node("And", {c, x}, {thenV}, thenV);
+    node("And", {notC, y}, {elseV}, elseV);
+    node("Or", {thenV, elseV}, {result()}, name);
+    return success();
+  }
   if (op->getDialect()->getNamespace() == "nn" &&
       (simple.count(mnemonic) || simpleMore.count(mnemonic))) {
     std::vector<std::string> inputs;
@@ -738,9 +759,10 @@ LogicalResult OnnxExporter::exportOp(Operation *op) {
   if (auto c = dyn_cast<nn::ClipOp>(op)) {
     Type elem = c.getType().getElementType();
     std::vector<std::string> inputs{in(0)};
-    inputs.push_back(c.getMin() ? constScalar(elem, c.getMin()->convertToDouble(),
-                                              name + "_min")
-                                : "");
+    inputs.push_back(
+        c.getMin()
+            ? constScalar(elem, c.getMin()->convertToDouble(), name + "_min")
+            : "");
     if (c.getMax())
       inputs.push_back(
           constScalar(elem, c.getMax()->convertToDouble(), name + "_max"));
@@ -809,10 +831,11 @@ LogicalResult OnnxExporter::exportOp(Operation *op) {
     if (opsetVersion < 18)
       attrInts(m, "axes", axes);
     attrInt(m, "keepdims", 1);
-    node("Add", {mean, constScalar(type.getElementType(),
-                                    r.getEpsilon().convertToFloat(),
-                                    name + "_epsilon")},
-         {eps}, name + "_add_eps");
+    node(
+        "Add",
+        {mean, constScalar(type.getElementType(),
+                           r.getEpsilon().convertToFloat(), name + "_epsilon")},
+        {eps}, name + "_add_eps");
     node("Sqrt", {eps}, {root}, name + "_sqrt");
     node("Div", {in(0), root}, {normed}, name + "_div");
     node("Mul", {normed, in(1)}, {result()}, name);
@@ -849,8 +872,9 @@ LogicalResult OnnxExporter::exportOp(Operation *op) {
     return success();
   }
   if (auto t = dyn_cast<nn::TriluOp>(op)) {
-    auto *n = node("Trilu", {in(0), constI64({(int64_t)t.getK()}, name + "_k",
-                                             /*scalar=*/true)},
+    auto *n = node("Trilu",
+                   {in(0), constI64({(int64_t)t.getK()}, name + "_k",
+                                    /*scalar=*/true)},
                    {result()}, name);
     attrInt(n, "upper", t.getUpper());
     return success();
@@ -926,7 +950,8 @@ LogicalResult OnnxExporter::run(StringRef path,
                                 const OnnxExportOptions &options) {
   auto fn = module.lookupSymbol<func::FuncOp>("main");
   if (!fn || fn.isExternal())
-    return emitError(UnknownLoc::get(module.getContext())) << "no function @main to export";
+    return emitError(UnknownLoc::get(module.getContext()))
+           << "no function @main to export";
   model.set_ir_version(8);
   model.set_producer_name("gptq-mlir");
   model.set_producer_version("0.1");
@@ -945,7 +970,8 @@ LogicalResult OnnxExporter::run(StringRef path,
   std::vector<std::string> outNames;
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
     std::string n = "output" + std::to_string(i);
-    if (auto s = fn.getResultAttrOfType<StringAttr>(i, nn::NNDialect::kNameAttr))
+    if (auto s =
+            fn.getResultAttrOfType<StringAttr>(i, nn::NNDialect::kNameAttr))
       n = s.str();
     outNames.push_back(n);
     if (!outputNames.count(v) && !isa<BlockArgument>(v) &&
@@ -980,8 +1006,9 @@ LogicalResult OnnxExporter::run(StringRef path,
       node("Identity", {nameOf(v)}, {n}, "output_" + std::to_string(i));
       outNames[i] = n;
     }
-    setValueInfo(graph->add_output(), outNames[i], v.getType(),
-                 fn.getResultAttrOfType<ArrayAttr>(i, nn::NNDialect::kDimNamesAttr));
+    setValueInfo(
+        graph->add_output(), outNames[i], v.getType(),
+        fn.getResultAttrOfType<ArrayAttr>(i, nn::NNDialect::kDimNamesAttr));
   }
 
   // External data for large initializers.
@@ -1004,9 +1031,10 @@ LogicalResult OnnxExporter::run(StringRef path,
       data += t.raw_data();
       t.clear_raw_data();
       t.set_data_location(onnx::TensorProto::EXTERNAL);
-      for (auto [k, v] : {std::pair<std::string, std::string>{"location", dataName},
-                          {"offset", std::to_string(offset)},
-                          {"length", std::to_string(data.size() - offset)}}) {
+      for (auto [k, v] :
+           {std::pair<std::string, std::string>{"location", dataName},
+            {"offset", std::to_string(offset)},
+            {"length", std::to_string(data.size() - offset)}}) {
         auto *e = t.add_external_data();
         e->set_key(k);
         e->set_value(v);
@@ -1036,7 +1064,8 @@ LogicalResult OnnxExporter::run(StringRef path,
     if (external)
       llvm::sys::fs::remove(dataPath);
     return emitError(UnknownLoc::get(module.getContext()))
-           << "cannot write '" << path << "': " << llvm::toString(std::move(err));
+           << "cannot write '" << path
+           << "': " << llvm::toString(std::move(err));
   }
   return success();
 }

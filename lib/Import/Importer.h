@@ -174,6 +174,8 @@ private:
                                             SmallVectorImpl<std::string> &dimNames);
 
   std::map<std::string, int64_t> opsets;
+  /// dim_params of input dims pinned by --input-shape.
+  llvm::StringSet<> pinnedDimNames;
   llvm::StringMap<std::shared_ptr<llvm::MemoryBuffer>> externalFiles;
 };
 

@@ -29,30 +29,54 @@ using namespace gptq::onnximport;
 
 static const char *onnxTypeName(int32_t t) {
   switch (t) {
-  case onnx::TensorProto::FLOAT: return "FLOAT";
-  case onnx::TensorProto::UINT8: return "UINT8";
-  case onnx::TensorProto::INT8: return "INT8";
-  case onnx::TensorProto::UINT16: return "UINT16";
-  case onnx::TensorProto::INT16: return "INT16";
-  case onnx::TensorProto::INT32: return "INT32";
-  case onnx::TensorProto::INT64: return "INT64";
-  case onnx::TensorProto::STRING: return "STRING";
-  case onnx::TensorProto::BOOL: return "BOOL";
-  case onnx::TensorProto::FLOAT16: return "FLOAT16";
-  case onnx::TensorProto::DOUBLE: return "DOUBLE";
-  case onnx::TensorProto::UINT32: return "UINT32";
-  case onnx::TensorProto::UINT64: return "UINT64";
-  case onnx::TensorProto::COMPLEX64: return "COMPLEX64";
-  case onnx::TensorProto::COMPLEX128: return "COMPLEX128";
-  case onnx::TensorProto::BFLOAT16: return "BFLOAT16";
-  case 17: return "FLOAT8E4M3FN";
-  case 18: return "FLOAT8E4M3FNUZ";
-  case 19: return "FLOAT8E5M2";
-  case 20: return "FLOAT8E5M2FNUZ";
-  case 21: return "UINT4";
-  case 22: return "INT4";
-  case 23: return "FLOAT4E2M1";
-  case 0: return "UNDEFINED";
+  case onnx::TensorProto::FLOAT:
+    return "FLOAT";
+  case onnx::TensorProto::UINT8:
+    return "UINT8";
+  case onnx::TensorProto::INT8:
+    return "INT8";
+  case onnx::TensorProto::UINT16:
+    return "UINT16";
+  case onnx::TensorProto::INT16:
+    return "INT16";
+  case onnx::TensorProto::INT32:
+    return "INT32";
+  case onnx::TensorProto::INT64:
+    return "INT64";
+  case onnx::TensorProto::STRING:
+    return "STRING";
+  case onnx::TensorProto::BOOL:
+    return "BOOL";
+  case onnx::TensorProto::FLOAT16:
+    return "FLOAT16";
+  case onnx::TensorProto::DOUBLE:
+    return "DOUBLE";
+  case onnx::TensorProto::UINT32:
+    return "UINT32";
+  case onnx::TensorProto::UINT64:
+    return "UINT64";
+  case onnx::TensorProto::COMPLEX64:
+    return "COMPLEX64";
+  case onnx::TensorProto::COMPLEX128:
+    return "COMPLEX128";
+  case onnx::TensorProto::BFLOAT16:
+    return "BFLOAT16";
+  case 17:
+    return "FLOAT8E4M3FN";
+  case 18:
+    return "FLOAT8E4M3FNUZ";
+  case 19:
+    return "FLOAT8E5M2";
+  case 20:
+    return "FLOAT8E5M2FNUZ";
+  case 21:
+    return "UINT4";
+  case 22:
+    return "INT4";
+  case 23:
+    return "FLOAT4E2M1";
+  case 0:
+    return "UNDEFINED";
   }
   return nullptr;
 }
@@ -65,20 +89,34 @@ Type gptq::onnximport::onnxElementType(MLIRContext *ctx, int32_t t,
   }
   Builder b(ctx);
   switch (t) {
-  case onnx::TensorProto::FLOAT: return b.getF32Type();
-  case onnx::TensorProto::FLOAT16: return b.getF16Type();
-  case onnx::TensorProto::BFLOAT16: return b.getBF16Type();
-  case onnx::TensorProto::DOUBLE: return b.getF64Type();
-  case onnx::TensorProto::BOOL: return b.getI1Type();
-  case onnx::TensorProto::INT8: return b.getIntegerType(8);
-  case onnx::TensorProto::INT16: return b.getIntegerType(16);
-  case onnx::TensorProto::INT32: return b.getIntegerType(32);
-  case onnx::TensorProto::INT64: return b.getIntegerType(64);
-  case onnx::TensorProto::UINT8: return b.getIntegerType(8, false);
-  case onnx::TensorProto::UINT16: return b.getIntegerType(16, false);
-  case onnx::TensorProto::UINT32: return b.getIntegerType(32, false);
-  case onnx::TensorProto::UINT64: return b.getIntegerType(64, false);
-  default: return {};
+  case onnx::TensorProto::FLOAT:
+    return b.getF32Type();
+  case onnx::TensorProto::FLOAT16:
+    return b.getF16Type();
+  case onnx::TensorProto::BFLOAT16:
+    return b.getBF16Type();
+  case onnx::TensorProto::DOUBLE:
+    return b.getF64Type();
+  case onnx::TensorProto::BOOL:
+    return b.getI1Type();
+  case onnx::TensorProto::INT8:
+    return b.getIntegerType(8);
+  case onnx::TensorProto::INT16:
+    return b.getIntegerType(16);
+  case onnx::TensorProto::INT32:
+    return b.getIntegerType(32);
+  case onnx::TensorProto::INT64:
+    return b.getIntegerType(64);
+  case onnx::TensorProto::UINT8:
+    return b.getIntegerType(8, false);
+  case onnx::TensorProto::UINT16:
+    return b.getIntegerType(16, false);
+  case onnx::TensorProto::UINT32:
+    return b.getIntegerType(32, false);
+  case onnx::TensorProto::UINT64:
+    return b.getIntegerType(64, false);
+  default:
+    return {};
   }
 }
 
@@ -137,7 +175,8 @@ Importer::readExternal(const onnx::TensorProto &tensor, StringRef what,
   }
   // The data must live inside the model's folder: no absolute paths, no
   // '..', no symbolic links.
-  if (llvm::sys::path::is_absolute(location) || StringRef(location).starts_with("~")) {
+  if (llvm::sys::path::is_absolute(location) ||
+      StringRef(location).starts_with("~")) {
     error() << file << ": tensor '" << what << "': external data location '"
             << location << "' is an absolute path; it must be relative to the "
             << "model's folder";
@@ -248,9 +287,10 @@ FailureOr<ElementsAttr> Importer::importTensor(onnx::TensorProto &tensor,
   auto countMismatch = [&](const char *field, int64_t n) {
     error() << file << ": tensor '" << what << "' has " << n << " values in "
             << field << ", expected " << numel << " for shape ["
-            << llvm::join(llvm::map_range(shape,
-                                          [](int64_t d) { return std::to_string(d); }),
-                          ", ")
+            << llvm::join(
+                   llvm::map_range(shape,
+                                   [](int64_t d) { return std::to_string(d); }),
+                   ", ")
             << "]";
     return failure();
   };
@@ -491,9 +531,9 @@ LogicalResult Importer::checkOpsetsAndOps(const onnx::ModelProto &model) {
   }
   if (!unsupported.empty()) {
     auto diag = error();
-    diag << file << ": " << unsupported.size()
-         << " unsupported operator type" << (unsupported.size() > 1 ? "s" : "")
-         << " (opset " << opsets[""] << "): ";
+    diag << file << ": " << unsupported.size() << " unsupported operator type"
+         << (unsupported.size() > 1 ? "s" : "") << " (opset " << opsets[""]
+         << "): ";
     bool first = true;
     for (auto &[key, u] : unsupported) {
       diag << (first ? "" : ", ") << key << " (" << u.count << " node"
@@ -581,7 +621,22 @@ Importer::valueInfoType(const onnx::ValueInfoProto &vi, bool isInput,
           return failure();
         }
         shape[i] = p[i];
+        // A pinned dim is no longer the dim_param: the exported model has
+        // the pinned size (and so has every output dim named after it).
+        if (!dimNames[i].empty()) {
+          pinnedDimNames.insert(dimNames[i]);
+          dimNames[i].clear();
+        }
       }
+    }
+  } else if (!pinnedDimNames.empty()) {
+    for (std::string &name : dimNames) {
+      // "past_sequence_length + sequence_length" mentions "sequence_length".
+      SmallVector<StringRef> words;
+      StringRef(name).split(words, " ", -1, /*KeepEmpty=*/false);
+      for (StringRef w : words)
+        if (pinnedDimNames.contains(w.trim("()*+-")))
+          name.clear();
     }
   }
   return RankedTensorType::get(shape, elem);
@@ -645,10 +700,11 @@ OwningOpRef<ModuleOp> Importer::importModel(onnx::ModelProto &model) {
   for (auto [i, vi] : llvm::enumerate(inputs)) {
     values[vi->name()] = body->getArgument(i);
     fn.setArgAttr(i, nn::NNDialect::kNameAttr, b.getStringAttr(vi->name()));
-    if (llvm::any_of(argDims[i], [](const std::string &s) { return !s.empty(); }))
+    if (llvm::any_of(argDims[i],
+                     [](const std::string &s) { return !s.empty(); }))
       fn.setArgAttr(i, nn::NNDialect::kDimNamesAttr,
-                    b.getStrArrayAttr(SmallVector<StringRef>(argDims[i].begin(),
-                                                             argDims[i].end())));
+                    b.getStrArrayAttr(SmallVector<StringRef>(
+                        argDims[i].begin(), argDims[i].end())));
   }
 
   // Initializers.
@@ -745,11 +801,11 @@ OwningOpRef<ModuleOp> Importer::importModel(onnx::ModelProto &model) {
   fn.setType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));
   for (auto [i, vi] : llvm::enumerate(graph.output())) {
     fn.setResultAttr(i, nn::NNDialect::kNameAttr, b.getStringAttr(vi.name()));
-    if (llvm::any_of(resultDims[i], [](const std::string &s) { return !s.empty(); }))
-      fn.setResultAttr(
-          i, nn::NNDialect::kDimNamesAttr,
-          b.getStrArrayAttr(SmallVector<StringRef>(resultDims[i].begin(),
-                                                   resultDims[i].end())));
+    if (llvm::any_of(resultDims[i],
+                     [](const std::string &s) { return !s.empty(); }))
+      fn.setResultAttr(i, nn::NNDialect::kDimNamesAttr,
+                       b.getStrArrayAttr(SmallVector<StringRef>(
+                           resultDims[i].begin(), resultDims[i].end())));
   }
   if (failed(verify(*module))) {
     error() << file << ": the imported module does not verify";
@@ -775,8 +831,9 @@ OwningOpRef<ModuleOp> gptq::importOnnxBytes(MLIRContext *ctx, StringRef bytes,
   loadDialects(ctx);
   onnx::ModelProto model;
   google::protobuf::io::CodedInputStream stream(
-      reinterpret_cast<const uint8_t *>(bytes.data()), (int)std::min<size_t>(
-          bytes.size(), (size_t)std::numeric_limits<int>::max()));
+      reinterpret_cast<const uint8_t *>(bytes.data()),
+      (int)std::min<size_t>(bytes.size(),
+                            (size_t)std::numeric_limits<int>::max()));
   stream.SetTotalBytesLimit(std::numeric_limits<int>::max());
   if (bytes.size() > (size_t)std::numeric_limits<int>::max() ||
       !model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage()) {
@@ -787,7 +844,8 @@ OwningOpRef<ModuleOp> gptq::importOnnxBytes(MLIRContext *ctx, StringRef bytes,
     return {};
   }
   if (!model.has_graph()) {
-    emitError(UnknownLoc::get(ctx)) << displayName << ": the model has no graph";
+    emitError(UnknownLoc::get(ctx))
+        << displayName << ": the model has no graph";
     return {};
   }
   onnximport::Importer importer(ctx, modelDir, displayName, options);
@@ -839,9 +897,10 @@ FailureOr<ElementsAttr> gptq::importOnnxTensorFile(MLIRContext *ctx,
   llvm::sys::path::remove_filename(dir);
   OnnxImportOptions options;
   options.denseElementLimit = std::numeric_limits<int64_t>::max();
-  onnximport::Importer importer(ctx, dir.empty() ? StringRef(".") : StringRef(dir),
-                                path, options);
-  return importer.importTensor(tensor, tensor.name().empty() ? "tensor" : tensor.name());
+  onnximport::Importer importer(
+      ctx, dir.empty() ? StringRef(".") : StringRef(dir), path, options);
+  return importer.importTensor(tensor, tensor.name().empty() ? "tensor"
+                                                             : tensor.name());
 }
 
 bool gptq::parseInputShapes(StringRef spec,
@@ -856,7 +915,9 @@ bool gptq::parseInputShapes(StringRef spec,
   for (StringRef item : items) {
     size_t eq = item.rfind('=');
     if (eq == StringRef::npos || eq == 0) {
-      error = ("--input-shape '" + item + "' is not NAME=DIMS (e.g. input_ids=1x256)").str();
+      error = ("--input-shape '" + item +
+               "' is not NAME=DIMS (e.g. input_ids=1x256)")
+                  .str();
       return false;
     }
     StringRef name = item.take_front(eq), dims = item.drop_front(eq + 1);

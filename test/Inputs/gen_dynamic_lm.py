@@ -21,7 +21,9 @@ With --kv, a KV cache as optimum writes it: inputs past_key_values.0.key /
 .value [batch, 4, past_sequence_length, 8] concatenated with this step's
 keys (q's heads) and values, outputs present.0.key / .value [batch, 4,
 past_sequence_length + sequence_length, 8]; attention is then q against
-the whole cache.
+the whole cache. With --named-heads too, the caches' head count and size
+are dim_params (num_heads, head_dim) as onnxruntime-genai writes its
+kv_cache_dim: their values are fixed by the concat with this step's keys.
 Weights are seeded random (numpy), small enough to stay inline."""
 import argparse
 
@@ -36,6 +38,7 @@ def main():
     p.add_argument("--vocab", type=int, default=16)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--kv", action="store_true")
+    p.add_argument("--named-heads", action="store_true")
     a = p.parse_args()
     rng = np.random.RandomState(a.seed)
     V, D, H, HD, F = a.vocab, 32, 4, 8, 64
@@ -125,6 +128,8 @@ def main():
     inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"])]
     outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "seq", V])]
     if a.kv:
+        if a.named_heads:
+            H, HD = "num_heads", "head_dim"
         for kind in ("key", "value"):
             inputs.append(helper.make_tensor_value_info(
                 "past_key_values.0." + kind, TensorProto.FLOAT,

@@ -190,7 +190,10 @@ def build(args):
 
     heads_dims = ["batch_size", HEADS, "past_sequence_length", HEAD_DIM]
     if args.unfillable:
-        heads_dims = ["batch_size", "num_heads", "past_sequence_length", "head_dim"]
+        # Head count and size neither static nor named: nothing can tell them
+        # (named dims the graph's ops fix, e.g. by the concat with the new
+        # keys, become static at import).
+        heads_dims = ["batch_size", None, "past_sequence_length", None]
     if has_past:
         for l in range(LAYERS):
             for kind in ("key", "value"):

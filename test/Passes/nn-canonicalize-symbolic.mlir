@@ -325,3 +325,34 @@ func.func @attention_op_output_reshape(%q: tensor<?x4x?x8xf32> {nn.dim_names = [
   %y = nn.matmul %o, %wo : (tensor<?x?x?xf32>, tensor<32x32xf32>) -> tensor<?x?x?xf32>
   return %y : tensor<?x?x?xf32>
 }
+
+// -----
+
+// dim_params the ops fix: nn.attention needs the keys' head size to be the
+// queries' (16) and one value per key; nn.matmul's contraction is the
+// weight's K (8). The arguments' dims become static, their names stay.
+// CHECK-LABEL: func @bound_dim_params
+// CHECK-SAME: %arg1: tensor<?x2x?x16xf32> {nn.dim_names = ["batch", "", "past", "kv_cache_dim"]}
+// CHECK-SAME: %arg2: tensor<?x2x?x16xf32> {nn.dim_names = ["batch", "", "past", "kv_cache_dim"]}
+// CHECK-SAME: %arg3: tensor<?x8xf32> {nn.dim_names = ["n", "hidden"]}
+// CHECK-SAME: -> (tensor<?x2x3x16xf32>, tensor<?x4xf32>)
+func.func @bound_dim_params(%q: tensor<?x2x3x16xf32> {nn.dim_names = ["batch", "", "", ""]},
+                            %k: tensor<?x2x?x?xf32> {nn.dim_names = ["batch", "", "past", "kv_cache_dim"]},
+                            %v: tensor<?x2x?x?xf32> {nn.dim_names = ["batch", "", "past", "kv_cache_dim"]},
+                            %x: tensor<?x?xf32> {nn.dim_names = ["n", "hidden"]}) -> (tensor<?x2x3x?xf32>, tensor<?x4xf32>) {
+  %a = nn.attention %q, %k, %v : (tensor<?x2x3x16xf32>, tensor<?x2x?x?xf32>, tensor<?x2x?x?xf32>) -> tensor<?x2x3x?xf32>
+  %w = nn.constant dense<0.5> : tensor<8x4xf32>
+  %y = nn.matmul %x, %w : (tensor<?x?xf32>, tensor<8x4xf32>) -> tensor<?x4xf32>
+  return %a, %y : tensor<?x2x3x?xf32>, tensor<?x4xf32>
+}
+
+// -----
+
+// A dim_param only a broadcast meets is not fixed (1 broadcasts too).
+// CHECK-LABEL: func @broadcast_does_not_bind
+// CHECK-SAME: tensor<?x?xf32> {nn.dim_names = ["n", "d"]}
+func.func @broadcast_does_not_bind(%x: tensor<?x?xf32> {nn.dim_names = ["n", "d"]}) -> tensor<?x8xf32> {
+  %c = nn.constant dense<0.5> : tensor<1x8xf32>
+  %y = nn.add %x, %c : (tensor<?x?xf32>, tensor<1x8xf32>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}

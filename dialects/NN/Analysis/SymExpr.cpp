@@ -29,6 +29,7 @@ SymbolId SymbolTable::fresh(SymbolKind kind, llvm::StringRef hint) {
   names.push_back((hint.empty() ? std::string("?") : hint.str()) + "#" +
                   std::to_string(id));
   kinds.push_back(kind);
+  dimParams.push_back(false);
   return id;
 }
 
@@ -39,6 +40,7 @@ SymbolId SymbolTable::named(llvm::StringRef name) {
   SymbolId id = names.size();
   names.push_back(name.str());
   kinds.push_back(SymbolKind::Size);
+  dimParams.push_back(true);
   byName[name] = id;
   return id;
 }
@@ -50,6 +52,7 @@ SymbolId SymbolTable::opaque(llvm::StringRef name, SymbolKind kind) {
   SymbolId id = names.size();
   names.push_back(name.str());
   kinds.push_back(kind);
+  dimParams.push_back(false);
   byName[name] = id;
   return id;
 }

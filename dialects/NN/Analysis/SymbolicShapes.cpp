@@ -48,6 +48,17 @@ private:
   // Facts of operands
   //===--------------------------------------------------------------------===//
 
+  /// Records that `a` and `b` must be equal for the op to run: a dim_param
+  /// equal to a constant is bound to it (ShapeAnalysis::boundDimParams).
+  void requireEqual(const SymExpr &a, const SymExpr &b) {
+    for (auto [x, y] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
+      auto s = x->getSymbol();
+      auto c = y->getConstant();
+      if (s && c && *c >= 0 && syms.isDimParam(*s))
+        A.bindings.emplace(syms.name(*s).str(), *c);
+    }
+  }
+
   /// Facts of `v` (computed if not known yet).
   const ValueFacts &get(Value v) {
     auto it = A.facts.find(v);
@@ -660,6 +671,8 @@ ResultFacts ShapeTransfer::concat(nn::ConcatOp op) {
         continue;
       // Sizes off the axis must agree: any input's will do; prefer a
       // constant.
+      if (out[i])
+        requireEqual(*out[i], d[i]);
       if (!out[i] || (!out[i]->isConstant() && d[i].isConstant()))
         out[i] = d[i];
     }
@@ -849,6 +862,8 @@ ResultFacts ShapeTransfer::matmul(nn::MatMulOp op) {
     a.insert(a.begin(), SymExpr(1));
   if (rhsVec)
     b.push_back(SymExpr(1));
+  if (!lhsVec && !rhsVec)
+    requireEqual(a.back(), b[b.size() - 2]);
   SmallVector<SymExpr, 4> ab(a.begin(), a.end() - 2),
       bb(b.begin(), b.end() - 2);
   Partial out = broadcast({&ab, &bb});
@@ -1015,9 +1030,14 @@ SmallVector<ResultFacts, 1> ShapeTransfer::transfer(Operation *op) {
       .Case([&](nn::AttentionOp o) {
         // [B, Hq, S, D] x [B, Hkv, T, Dv] -> [B, Hq, S, Dv].
         const auto &q = dims(o.getQuery());
+        const auto &k = dims(o.getKey());
         const auto &v = dims(o.getValue());
         if (q.size() != 4 || v.size() != 4)
           return SmallVector<ResultFacts, 1>{};
+        if (k.size() == 4) {
+          requireEqual(q[3], k[3]); // the head size of queries and keys
+          requireEqual(k[2], v[2]); // one value per key
+        }
         ResultFacts rf;
         rf.dims = Partial{q[0], q[1], q[2], v[3]};
         return one(rf);

@@ -89,6 +89,8 @@ public:
   SymbolId opaque(llvm::StringRef name, SymbolKind kind);
   /// The symbol named `name` if there is one.
   std::optional<SymbolId> lookup(llvm::StringRef name) const;
+  /// Whether `s` is a dim_param's symbol (made by named()).
+  bool isDimParam(SymbolId s) const { return dimParams[s]; }
 
   llvm::StringRef name(SymbolId s) const { return names[s]; }
   SymbolKind kind(SymbolId s) const { return kinds[s]; }
@@ -97,6 +99,7 @@ public:
 private:
   std::vector<std::string> names;
   std::vector<SymbolKind> kinds;
+  std::vector<bool> dimParams;
   llvm::StringMap<SymbolId> byName;
 };
 
@@ -210,11 +213,22 @@ public:
 
   const SymbolTable &symbols() const { return syms; }
 
+  /// dim_params whose size the function's ops force: an op that requires two
+  /// sizes to be equal (off-axis sizes of nn.concat, the contraction of
+  /// nn.matmul, nn.attention's head size and key/value lengths) where one is
+  /// a dim_param and the other a constant. A model run with another size
+  /// fails at that op, so the size is a fact (onnxruntime-genai declares the
+  /// head size of its caches as `kv_cache_dim`: its attention fixes it).
+  const std::map<std::string, int64_t> &boundDimParams() const {
+    return bindings;
+  }
+
 private:
   friend class ShapeTransfer;
   SymbolTable syms;
   /// Boxed so that pointers handed out stay valid as the map grows.
   llvm::DenseMap<mlir::Value, std::unique_ptr<ValueFacts>> facts;
+  std::map<std::string, int64_t> bindings;
 };
 
 } // namespace gptq::shapes

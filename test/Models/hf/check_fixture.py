@@ -210,22 +210,23 @@ class Fixture:
             raise Failure("no func.func @main in the imported module")
         args, results = sig
         problems = []
-        checked = 0
+        proven = {}
         for spec, got in zip(self.fx["inputs"], args):
-            checked += 1
-            problems += dims_problems("input " + spec["name"], spec["shape"], got)
+            problems += dims_problems("input " + spec["name"], spec["shape"], got, proven)
         for spec, got in zip(self.fx["outputs"], results):
-            checked += 1
-            problems += dims_problems("output " + spec["name"], spec["shape"], got)
+            problems += dims_problems("output " + spec["name"], spec["shape"], got, proven)
         if len(args) != len(self.fx["inputs"]) or len(results) != len(self.fx["outputs"]):
             problems.append("@main has %d arguments / %d results, the model %d inputs / %d outputs"
                             % (len(args), len(results), len(self.fx["inputs"]),
                                len(self.fx["outputs"])))
         if problems:
             raise Failure("; ".join(problems[:4]))
-        dyn = sum(1 for s in self.fx["inputs"] + self.fx["outputs"] for d in s["shape"]
-                  if isinstance(d, str))
-        return "%d arguments, %d results, %d dynamic dims kept" % (len(args), len(results), dyn)
+        kept = sum(1 for spec, got in zip(self.fx["inputs"] + self.fx["outputs"],
+                                          list(args) + list(results))
+                   for want, g in zip(spec["shape"], got or []) if isinstance(want, str) and g == "?")
+        return "%d arguments, %d results, %d dynamic dims kept%s" % (
+            len(args), len(results), kept,
+            "; dim_params the ops fix: " + ", ".join(sorted(proven)) if proven else "")
 
     def stage_run(self):
         tol = self.fx["tolerance"]
@@ -425,7 +426,13 @@ def main_signature(text):
     return args, results
 
 
-def dims_problems(what, onnx_shape, dims):
+VARYING_DIM = re.compile(r"batch|seq|len|past|total|step", re.I)
+
+
+def dims_problems(what, onnx_shape, dims, proven=None):
+    """Batch and sequence dims (dim_params naming them) must stay dynamic; other
+    dim_params (onnxruntime-genai's kv_cache_dim) may be proven static by the
+    graph's ops: those go to `proven`."""
     if dims is None:
         return ["%s: not a ranked tensor" % what]
     if len(dims) != len(onnx_shape):
@@ -433,7 +440,9 @@ def dims_problems(what, onnx_shape, dims):
     out = []
     for k, (want, got) in enumerate(zip(onnx_shape, dims)):
         if isinstance(want, str):
-            if got != "?":
+            if got != "?" and not VARYING_DIM.search(want) and proven is not None:
+                proven["%s=%s" % (want, got)] = True
+            elif got != "?":
                 out.append("%s dim %d ('%s') imported as static %s" % (what, k, want, got))
         elif str(want) != got:
             out.append("%s dim %d is %s, imported as %s" % (what, k, want, got))
