@@ -4,24 +4,32 @@
     check_fixture.py --list [ROOT]
     check_fixture.py --tools BUILD/bin --tmp DIR [--stages import,run,...] FIXTURE_OR_ROOT...
 
-One line per fixture and stage: `<arch>/<name>: <stage>: ok ...` or
-`<arch>/<name>: <stage>: FAIL <reason>`; the exit status is 1 when any stage failed.
+One line per fixture and stage: `<arch>/<name>: <stage>: ok ...`,
+`... skipped <why>` or `... FAIL <reason>`; the exit status is 1 when any stage failed.
 Stages (in order; a later stage that needs an earlier one's output says so):
 
-  import       gptq-translate --import-onnx (no --input-shape); the dims that are
-               symbolic in the ONNX graph must stay dynamic (`?`) in @main's signature
-               and the static ones must keep their value.
+  import       gptq-translate --import-onnx (no --input-shape); the batch and sequence
+               dims that are symbolic in the ONNX graph must stay dynamic (`?`) in @main's
+               signature (other dim_params, e.g. onnxruntime-genai's kv_cache_dim, may be
+               proven static by the graph's ops: listed) and the static ones keep their value.
   run          gptq-run MODEL --input NAME=in.NAME.npy ... against ref.*.npy (logits and
                present.*) within the fixture's tolerance. Outputs listed in the fixture's
                mask_outputs are compared at valid (unpadded) positions only.
   quantize     gptq-quantize MODEL --calibration CAL --nsamples 8 --eval EVAL --eval-max-windows 2
-               --group-size 16 --no-kernels -o TMP/<fixture>/q, no --input-shape; CAL/EVAL are
-               token ids drawn (seed 0) below the fixture's vocab_size.
+               --group-size 16 --no-kernels --hf-config <arch>/hf -o TMP/<fixture>/q, no
+               --input-shape; CAL/EVAL are token ids drawn (seed 0) below the fixture's
+               vocab_size. q/gptq/ must have config.json with a gptq quantization_config
+               (gptq-quantize itself checks every parameter of <arch>/hf/model.safetensors
+               against the checkpoint's names and shapes).
   onnxruntime  the written q/model.onnx in onnxruntime against gptq-run q/model.mlirbc on
                the fixture's inputs (1e-3 fp32, 5e-2 fp16/bf16), and q/model.onnx keeps the
                original's input/output names, dtypes and dynamic dims.
   generate     gptq-run q/model.mlirbc --generate 5 --prompt-ids 1,2,3, and for models
                with past_key_values.* inputs the same with --no-kv-cache: identical ids.
+  hfload       q/gptq/ loaded by transformers' AutoModelForCausalLM and by GPTQModel
+               (fp16, GPTQModel's torch kernel, on the CPU) in the python of --hf-python:
+               logits within 2e-2 of gptq-run's on q/model.mlirbc for row 0's tokens.
+               Skipped without --hf-python.
 
 Needs numpy and onnx; the onnxruntime stage needs onnxruntime.
 """
@@ -36,7 +44,8 @@ import sys
 
 import numpy as np
 
-STAGES = ["import", "run", "quantize", "onnxruntime", "generate"]
+HERE = os.path.dirname(os.path.abspath(__file__))
+STAGES = ["import", "run", "quantize", "onnxruntime", "generate", "hfload"]
 TIMEOUT = 900
 
 
@@ -77,6 +86,10 @@ def first_error(stderr, stdout=""):
 
 
 class Failure(Exception):
+    pass
+
+
+class Skip(Exception):
     pass
 
 
@@ -183,6 +196,14 @@ class Fixture:
         self.has_past = any(n.startswith("past_key_values.") or n.startswith("past_")
                             for n in self.inputs)
         self.quantized = None
+        # The architecture's Hugging Face folder (config, tokenizer, weights).
+        self.hf_dir = os.path.join(os.path.dirname(d), "hf")
+        self.hf_python = None
+
+    def token_input(self):
+        if "input_ids" in self.feeds:
+            return "input_ids"
+        return next(n for n in self.inputs if self.feeds[n].dtype.kind in "iu")
 
     def in_path(self, n):
         return os.path.join(self.dir, "in.%s.npy" % n)
@@ -268,12 +289,16 @@ class Fixture:
         shutil.rmtree(self.qdir, ignore_errors=True)
         rc, so, se = run([self.tool("gptq-quantize"), self.model, "--calibration", cal,
                           "--nsamples", "8", "--eval", ev, "--eval-max-windows", "2", "--group-size", "16",
-                          "--no-kernels", "--progress", "none", "-o", self.qdir])
+                          "--no-kernels", "--progress", "none", "-o", self.qdir,
+                          "--hf-config", self.hf_dir])
         if rc != 0:
             raise Failure(first_error(se, so))
-        for f in ("model.mlirbc", "model.onnx"):
+        for f in ("model.mlirbc", "model.onnx", "gptq/model.safetensors", "gptq/config.json"):
             if not os.path.exists(os.path.join(self.qdir, f)):
                 raise Failure("gptq-quantize wrote no %s" % f)
+        qc = json.load(open(os.path.join(self.qdir, "gptq", "config.json"))).get("quantization_config")
+        if not qc or qc.get("quant_method") != "gptq":
+            raise Failure("gptq/config.json has no gptq quantization_config")
         self.quantized = self.qdir
         ppl = []
         rp = os.path.join(self.qdir, "report.md")
@@ -338,6 +363,64 @@ class Fixture:
             notes.append(compare(n, got[n], ours, tol, tol, self.fx, self.feeds))
         return ("onnxruntime vs gptq-run on the quantized model, max |diff|: " + ", ".join(notes)
                 + widened)
+
+    def stage_hfload(self):
+        """q/gptq/ (written with --hf-config) loaded by transformers and by GPTQModel
+        (the python of --hf-python), logits against gptq-run's on the quantized
+        module for one row of token ids with no padding and no past."""
+        if not self.hf_python:
+            raise Skip("needs --hf-python (a python with torch, transformers, optimum, gptqmodel)")
+        self.need_quantized()
+        d = os.path.join(self.tmp, "hfload")
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        ids = self.feeds[self.token_input()][:1].astype(np.int64)
+        if "attention_mask" in self.feeds:  # drop row 0's padding (left)
+            valid = self.feeds["attention_mask"][0, -ids.shape[1]:] != 0
+            ids = ids[:, valid]
+        seq = ids.shape[1]
+        feeds = {}
+        for spec in self.fx["inputs"]:
+            n, dt = spec["name"], self.feeds[spec["name"]].dtype
+            if n == self.token_input():
+                feeds[n] = ids.astype(dt)
+            elif n == "attention_mask":
+                feeds[n] = np.ones((1, seq), dt)
+            elif n == "position_ids":
+                feeds[n] = np.arange(seq, dtype=dt)[None, :]
+            elif n == "token_type_ids":
+                feeds[n] = np.zeros((1, seq), dt)
+            elif n.startswith("past"):
+                shp = list(self.feeds[n].shape)
+                shp[0], shp[2] = 1, 0
+                feeds[n] = np.zeros(shp, dt)
+            else:
+                raise Failure("hfload: no rule for input %s" % n)
+        args = []
+        for n, a in feeds.items():
+            path = os.path.join(d, "in.%s.npy" % n)
+            np.save(path, a)
+            args += ["--input", "%s=%s" % (n, path)]
+        np.save(os.path.join(d, "ids.npy"), ids)
+        rc, so, se = run([self.tool("gptq-run"), os.path.join(self.qdir, "model.mlirbc")] + args
+                         + ["--output-dir", os.path.join(d, "ours")])
+        if rc != 0:
+            raise Failure("gptq-run q/model.mlirbc: " + first_error(se, so))
+        script = os.path.join(HERE, "..", "..", "Export", "Inputs", "hf_load_compare.py")
+        notes, failed = [], []
+        for loader in ("transformers", "gptqmodel"):
+            rc, so, se = run([self.hf_python, script, os.path.join(self.qdir, "gptq"),
+                              os.path.join(d, "ids.npy"), os.path.join(d, "ours", "logits.npy"),
+                              "--loader", loader, "--dtype", "float16", "--backend", "torch",
+                              "--atol", "2e-2"])
+            m = re.search(r"max abs diff vs gptq-run ([0-9.e+-]+|nan|inf)", so)
+            if rc == 0 and m:
+                notes.append("%s %s" % (loader, m.group(1)))
+            else:
+                failed.append("%s: %s" % (loader, (m.group(0) if m else first_error(se, so))[:300]))
+        if failed:
+            raise Failure("; ".join(failed + notes))
+        return "max |logits - gptq-run| (fp16 torch kernel): " + ", ".join(notes)
 
     def generate_ids(self, extra):
         rc, so, se = run([self.tool("gptq-run"), os.path.join(self.qdir, "model.mlirbc"),
@@ -503,6 +586,9 @@ def main():
     ap.add_argument("--tmp", help="scratch directory")
     ap.add_argument("--stages", default=",".join(STAGES),
                     help="comma-separated subset of: " + ", ".join(STAGES))
+    ap.add_argument("--hf-python", default=os.environ.get("GPTQ_HF_PYTHON"),
+                    help="python with torch, transformers, optimum and gptqmodel for the hfload "
+                         "stage (default $GPTQ_HF_PYTHON; without it the stage is skipped)")
     args = ap.parse_args()
     paths = args.paths or [os.path.dirname(os.path.abspath(__file__))]
     fixtures = find_fixtures(paths)
@@ -529,9 +615,12 @@ def main():
             try:
                 if f is None:
                     f = Fixture(d, args.tools, args.tmp)
+                    f.hf_python = args.hf_python
                     os.makedirs(f.tmp, exist_ok=True)
                 msg = getattr(f, "stage_" + s)()
                 print("%s: %s: ok %s" % (fixture_name(d), s, msg), flush=True)
+            except Skip as e:
+                print("%s: %s: skipped %s" % (fixture_name(d), s, e), flush=True)
             except Failure as e:
                 failed += 1
                 print("%s: %s: FAIL %s" % (fixture_name(d), s, e), flush=True)
