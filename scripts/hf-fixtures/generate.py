@@ -822,11 +822,11 @@ def write_fixture(arch, name, exporter, opts, model_path, model, case, notes, v,
 
     m = onnx.load(model_path, load_external_data=True)
     # The dynamo exporter annotates every node with metadata_props: Python stack
-    # traces and FX node text (debug information, several times the size of these
-    # models' weights: dropped) and the module path (`pkg.torch.onnx.name_scopes`,
-    # `pkg.torch.onnx.class_hierarchy`: kept, --hf-config names parameters by it).
+    # traces, FX node text and class hierarchies (debug information, several
+    # times the size of these models' weights: dropped) and the module path
+    # (`pkg.torch.onnx.name_scopes`: kept, --hf-config names parameters by it).
     # The graph itself is unchanged.
-    keep = ("pkg.torch.onnx.name_scopes", "pkg.torch.onnx.class_hierarchy")
+    keep = ("pkg.torch.onnx.name_scopes",)
     stripped = 0
     for g in all_graphs(m.graph):
         for node in g.node:
