@@ -137,6 +137,62 @@ static RankedTensorType staticResult(Value v) {
   return t;
 }
 
+/// Reads every attribute of `attrs` as a literal; nullopt if one is not.
+static std::optional<SmallVector<Lit>> readLits(ArrayRef<Attribute> attrs) {
+  SmallVector<Lit> lits;
+  for (Attribute a : attrs) {
+    auto lit = readLit(a);
+    if (!lit)
+      return std::nullopt;
+    lits.push_back(std::move(*lit));
+  }
+  return lits;
+}
+
+/// Appends element `off` of `lit` to the matching output vector.
+static void pushElem(const Lit &lit, int64_t off, std::vector<int64_t> &ints,
+                     std::vector<double> &flts) {
+  if (lit.isFloat)
+    flts.push_back(lit.f(off));
+  else
+    ints.push_back(lit.i(off));
+}
+
+/// Row-major strides of a static shape.
+static SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> st(shape.size(), 1);
+  for (int64_t d = (int64_t)shape.size() - 2; d >= 0; --d)
+    st[d] = st[d + 1] * shape[d + 1];
+  return st;
+}
+
+/// Advances the row-major multi-index `idx` by one element of `shape` (the
+/// last dimension fastest), wrapping to all zeros after the last element.
+static void nextIndex(MutableArrayRef<int64_t> idx, ArrayRef<int64_t> shape) {
+  for (int64_t d = (int64_t)idx.size() - 1; d >= 0; --d) {
+    if (++idx[d] < shape[d])
+      return;
+    idx[d] = 0;
+  }
+}
+
+namespace {
+/// A shape seen as [outer, dim, inner] around one axis.
+struct AxisSplit {
+  int64_t outer = 1, dim = 0, inner = 1;
+};
+} // namespace
+
+static AxisSplit splitAtAxis(ArrayRef<int64_t> shape, int64_t axis) {
+  AxisSplit s;
+  s.dim = shape[axis];
+  for (int64_t d = 0; d < axis; ++d)
+    s.outer *= shape[d];
+  for (int64_t d = axis + 1; d < (int64_t)shape.size(); ++d)
+    s.inner *= shape[d];
+  return s;
+}
+
 /// For each element of `outShape`, the linear index into each of `inShapes`
 /// under numpy broadcasting.
 static void forEachBroadcast(
@@ -184,13 +240,10 @@ foldElementwise(Value result, ArrayRef<Attribute> operands, bool floatCompute,
   RankedTensorType type = staticResult(result);
   if (!type)
     return {};
-  SmallVector<Lit> lits;
-  for (Attribute a : operands) {
-    auto lit = readLit(a);
-    if (!lit)
-      return {};
-    lits.push_back(std::move(*lit));
-  }
+  auto read = readLits(operands);
+  if (!read)
+    return {};
+  SmallVector<Lit> &lits = *read;
   bool allSplat = llvm::all_of(lits, [](const Lit &l) { return l.splat; });
   int64_t total = type.getNumElements();
   if (!allSplat && total > kMaxFoldElements)
@@ -454,9 +507,7 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
     return {};
   if (lit->splat)
     return writeLit(type, lit->ints, lit->flts);
-  SmallVector<int64_t> inStrides(lit->shape.size(), 1);
-  for (int64_t d = (int64_t)lit->shape.size() - 2; d >= 0; --d)
-    inStrides[d] = inStrides[d + 1] * lit->shape[d + 1];
+  SmallVector<int64_t> inStrides = stridesOf(lit->shape);
   std::vector<int64_t> ints;
   std::vector<double> flts;
   SmallVector<int64_t> idx(perm.size(), 0);
@@ -464,15 +515,8 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
     int64_t off = 0;
     for (size_t d = 0; d < perm.size(); ++d)
       off += idx[d] * inStrides[perm[d]];
-    if (lit->isFloat)
-      flts.push_back(lit->f(off));
-    else
-      ints.push_back(lit->i(off));
-    for (int64_t d = (int64_t)perm.size() - 1; d >= 0; --d) {
-      if (++idx[d] < type.getDimSize(d))
-        break;
-      idx[d] = 0;
-    }
+    pushElem(*lit, off, ints, flts);
+    nextIndex(idx, type.getShape());
   }
   return writeLit(type, ints, flts);
 }
@@ -483,13 +527,8 @@ OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
   auto idx = readLit(adaptor.getIndices());
   if (!type || !data || !idx || type.getNumElements() > kMaxFoldElements)
     return {};
-  int64_t rank = data->shape.size();
-  int64_t axis = *normalizeAxis(getAxis(), rank);
-  int64_t outer = 1, inner = 1, dim = data->shape[axis];
-  for (int64_t d = 0; d < axis; ++d)
-    outer *= data->shape[d];
-  for (int64_t d = axis + 1; d < rank; ++d)
-    inner *= data->shape[d];
+  int64_t axis = *normalizeAxis(getAxis(), data->shape.size());
+  auto [outer, dim, inner] = splitAtAxis(data->shape, axis);
   int64_t nidx = idx->numel();
   std::vector<int64_t> ints;
   std::vector<double> flts;
@@ -500,13 +539,8 @@ OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
         k += dim;
       if (k < 0 || k >= dim)
         return {}; // out of range: leave it to the runtime's error
-      for (int64_t in = 0; in < inner; ++in) {
-        int64_t off = (o * dim + k) * inner + in;
-        if (data->isFloat)
-          flts.push_back(data->f(off));
-        else
-          ints.push_back(data->i(off));
-      }
+      for (int64_t in = 0; in < inner; ++in)
+        pushElem(*data, (o * dim + k) * inner + in, ints, flts);
     }
   return writeLit(type, ints, flts);
 }
@@ -517,13 +551,9 @@ OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
   RankedTensorType type = staticResult(getOutput());
   if (!type || type.getNumElements() > kMaxFoldElements)
     return {};
-  SmallVector<Lit> lits;
-  for (Attribute a : adaptor.getInputs()) {
-    auto lit = readLit(a);
-    if (!lit)
-      return {};
-    lits.push_back(std::move(*lit));
-  }
+  auto lits = readLits(adaptor.getInputs());
+  if (!lits)
+    return {};
   int64_t axis = *normalizeAxis(getAxis(), type.getRank());
   int64_t outer = 1;
   for (int64_t d = 0; d < axis; ++d)
@@ -531,14 +561,10 @@ OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
   std::vector<int64_t> ints;
   std::vector<double> flts;
   for (int64_t o = 0; o < outer; ++o)
-    for (const Lit &l : lits) {
+    for (const Lit &l : *lits) {
       int64_t chunk = l.numel() / std::max<int64_t>(outer, 1);
-      for (int64_t k = 0; k < chunk; ++k) {
-        if (l.isFloat)
-          flts.push_back(l.f(o * chunk + k));
-        else
-          ints.push_back(l.i(o * chunk + k));
-      }
+      for (int64_t k = 0; k < chunk; ++k)
+        pushElem(l, o * chunk + k, ints, flts);
     }
   return writeLit(type, ints, flts);
 }
@@ -552,15 +578,10 @@ LogicalResult SplitOp::fold(FoldAdaptor adaptor,
   auto data = readLit(adaptor.getInput());
   if (!data)
     return failure();
-  int64_t rank = data->shape.size();
-  auto axis = normalizeAxis(getAxis(), rank);
+  auto axis = normalizeAxis(getAxis(), data->shape.size());
   if (!axis)
     return failure();
-  int64_t outer = 1, inner = 1, dim = data->shape[*axis];
-  for (int64_t d = 0; d < *axis; ++d)
-    outer *= data->shape[d];
-  for (int64_t d = *axis + 1; d < rank; ++d)
-    inner *= data->shape[d];
+  auto [outer, dim, inner] = splitAtAxis(data->shape, *axis);
   int64_t offset = 0;
   SmallVector<OpFoldResult> folded;
   for (auto [piece, size] : llvm::zip(getOutputs(), getSizes())) {
@@ -571,13 +592,8 @@ LogicalResult SplitOp::fold(FoldAdaptor adaptor,
     std::vector<double> flts;
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t a = offset; a < offset + size; ++a)
-        for (int64_t k = 0; k < inner; ++k) {
-          int64_t at = (o * dim + a) * inner + k;
-          if (data->isFloat)
-            flts.push_back(data->f(at));
-          else
-            ints.push_back(data->i(at));
-        }
+        for (int64_t k = 0; k < inner; ++k)
+          pushElem(*data, (o * dim + a) * inner + k, ints, flts);
     if (ints.empty() && flts.empty())
       return failure(); // empty pieces stay as they are
     folded.push_back(writeLit(type, ints, flts));
@@ -614,9 +630,7 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
     begin[axis] = s;
     step[axis] = st;
   }
-  SmallVector<int64_t> strides(rank, 1);
-  for (int64_t d = rank - 2; d >= 0; --d)
-    strides[d] = strides[d + 1] * data->shape[d + 1];
+  SmallVector<int64_t> strides = stridesOf(data->shape);
   std::vector<int64_t> ints;
   std::vector<double> flts;
   SmallVector<int64_t> idx(rank, 0);
@@ -624,15 +638,8 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
     int64_t off = 0;
     for (int64_t d = 0; d < rank; ++d)
       off += (begin[d] + idx[d] * step[d]) * strides[d];
-    if (data->isFloat)
-      flts.push_back(data->f(off));
-    else
-      ints.push_back(data->i(off));
-    for (int64_t d = rank - 1; d >= 0; --d) {
-      if (++idx[d] < type.getDimSize(d))
-        break;
-      idx[d] = 0;
-    }
+    pushElem(*data, off, ints, flts);
+    nextIndex(idx, type.getShape());
   }
   return writeLit(type, ints, flts);
 }
@@ -652,10 +659,7 @@ OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
   std::vector<double> flts;
   forEachBroadcast(type.getShape(), {lit->shape},
                    [&](int64_t, ArrayRef<int64_t> offs) {
-                     if (lit->isFloat)
-                       flts.push_back(lit->f(offs[0]));
-                     else
-                       ints.push_back(lit->i(offs[0]));
+                     pushElem(*lit, offs[0], ints, flts);
                    });
   return writeLit(type, ints, flts);
 }
@@ -791,13 +795,16 @@ OpFoldResult ModOp::fold(FoldAdaptor adaptor) {
       /*resultIsInt=*/false);
 }
 
+/// Folds a binary op computed on integers only (bitwise ops, and the logical
+/// ones with `asBool`, which see each operand as 0 or 1).
 template <typename Op>
-static OpFoldResult foldBitwise(Op op, ArrayRef<Attribute> operands,
-                                int64_t (*f)(int64_t, int64_t)) {
+static OpFoldResult foldIntBinary(Op op, ArrayRef<Attribute> operands,
+                                  int64_t (*f)(int64_t, int64_t),
+                                  bool asBool = false) {
   return foldElementwise(
       op.getOutput(), operands, /*floatCompute=*/false,
       [&](ArrayRef<int64_t> a, int64_t &r) {
-        r = f(a[0], a[1]);
+        r = asBool ? f(a[0] != 0, a[1] != 0) : f(a[0], a[1]);
         return true;
       },
       [](ArrayRef<double>, double &) { return false; },
@@ -805,33 +812,16 @@ static OpFoldResult foldBitwise(Op op, ArrayRef<Attribute> operands,
 }
 
 OpFoldResult BitwiseAndOp::fold(FoldAdaptor adaptor) {
-  return foldBitwise(*this, adaptor.getOperands(),
-                     [](int64_t a, int64_t b) { return a & b; });
+  return foldIntBinary(*this, adaptor.getOperands(),
+                       [](int64_t a, int64_t b) { return a & b; });
 }
 OpFoldResult BitwiseOrOp::fold(FoldAdaptor adaptor) {
-  return foldBitwise(*this, adaptor.getOperands(),
-                     [](int64_t a, int64_t b) { return a | b; });
+  return foldIntBinary(*this, adaptor.getOperands(),
+                       [](int64_t a, int64_t b) { return a | b; });
 }
 OpFoldResult BitwiseXorOp::fold(FoldAdaptor adaptor) {
-  return foldBitwise(*this, adaptor.getOperands(),
-                     [](int64_t a, int64_t b) { return a ^ b; });
-}
-
-/// Row-major strides of a static shape.
-static SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
-  SmallVector<int64_t> st(shape.size(), 1);
-  for (int64_t d = (int64_t)shape.size() - 2; d >= 0; --d)
-    st[d] = st[d + 1] * shape[d + 1];
-  return st;
-}
-
-/// Appends element `off` of `lit` to the matching output vector.
-static void pushElem(const Lit &lit, int64_t off, std::vector<int64_t> &ints,
-                     std::vector<double> &flts) {
-  if (lit.isFloat)
-    flts.push_back(lit.f(off));
-  else
-    ints.push_back(lit.i(off));
+  return foldIntBinary(*this, adaptor.getOperands(),
+                       [](int64_t a, int64_t b) { return a ^ b; });
 }
 
 OpFoldResult GatherNDOp::fold(FoldAdaptor adaptor) {
@@ -867,6 +857,21 @@ OpFoldResult GatherNDOp::fold(FoldAdaptor adaptor) {
   return writeLit(type, ints, flts);
 }
 
+/// The linear offset into data (row-major strides `dst`) of the element that
+/// gather_elements / scatter_elements address at index position `at`: `at`
+/// with the index value `v` along `axis`; nullopt if `v` is out of range.
+static std::optional<int64_t> elementsOffset(ArrayRef<int64_t> at,
+                                             ArrayRef<int64_t> dst,
+                                             int64_t axis, int64_t v,
+                                             int64_t dim) {
+  if (v < -dim || v >= dim)
+    return std::nullopt;
+  int64_t off = 0;
+  for (size_t d = 0; d < at.size(); ++d)
+    off += ((int64_t)d == axis ? (v < 0 ? v + dim : v) : at[d]) * dst[d];
+  return off;
+}
+
 OpFoldResult GatherElementsOp::fold(FoldAdaptor adaptor) {
   RankedTensorType type = staticResult(getOutput());
   auto data = readLit(adaptor.getData());
@@ -880,17 +885,11 @@ OpFoldResult GatherElementsOp::fold(FoldAdaptor adaptor) {
   std::vector<double> flts;
   SmallVector<int64_t> at(r, 0);
   for (int64_t o = 0; o < type.getNumElements(); ++o) {
-    int64_t v = idx->i(o), dim = data->shape[axis], off = 0;
-    if (v < -dim || v >= dim)
+    auto off = elementsOffset(at, dst, axis, idx->i(o), data->shape[axis]);
+    if (!off)
       return {};
-    for (int64_t d = 0; d < r; ++d)
-      off += (d == axis ? (v < 0 ? v + dim : v) : at[d]) * dst[d];
-    pushElem(*data, off, ints, flts);
-    for (int64_t d = r - 1; d >= 0; --d) {
-      if (++at[d] < type.getDimSize(d))
-        break;
-      at[d] = 0;
-    }
+    pushElem(*data, *off, ints, flts);
+    nextIndex(at, type.getShape());
   }
   return writeLit(type, ints, flts);
 }
@@ -917,11 +916,10 @@ OpFoldResult ScatterElementsOp::fold(FoldAdaptor adaptor) {
   bool isUnsigned = isUnsignedTensor(getData());
   SmallVector<int64_t> at(r, 0);
   for (int64_t u = 0; u < idxType.getNumElements(); ++u) {
-    int64_t v = idx->i(u), dim = data->shape[axis], off = 0;
-    if (v < -dim || v >= dim)
+    auto found = elementsOffset(at, dst, axis, idx->i(u), data->shape[axis]);
+    if (!found)
       return {};
-    for (int64_t d = 0; d < r; ++d)
-      off += (d == axis ? (v < 0 ? v + dim : v) : at[d]) * dst[d];
+    int64_t off = *found;
     if (data->isFloat) {
       double x = flts[off], y = upd->f(u);
       flts[off] = red == "add"   ? x + y
@@ -940,11 +938,7 @@ OpFoldResult ScatterElementsOp::fold(FoldAdaptor adaptor) {
                   : red == "min" ? (less(y, x) ? y : x)
                                  : y;
     }
-    for (int64_t d = r - 1; d >= 0; --d) {
-      if (++at[d] < idxType.getDimSize(d))
-        break;
-      at[d] = 0;
-    }
+    nextIndex(at, idxType.getShape());
   }
   return writeLit(type, ints, flts);
 }
@@ -972,11 +966,7 @@ OpFoldResult TileOp::fold(FoldAdaptor adaptor) {
     for (int64_t d = 0; d < r; ++d)
       off += (at[d] % lit->shape[d]) * src[d];
     pushElem(*lit, off, ints, flts);
-    for (int64_t d = r - 1; d >= 0; --d) {
-      if (++at[d] < type.getDimSize(d))
-        break;
-      at[d] = 0;
-    }
+    nextIndex(at, type.getShape());
   }
   return writeLit(type, ints, flts);
 }
@@ -989,13 +979,9 @@ static OpFoldResult foldArg(Value result, Value input, Attribute operand,
   auto lit = readLit(operand);
   if (!type || !lit || type.getNumElements() > kMaxFoldElements)
     return {};
-  int64_t r = lit->shape.size();
-  int64_t axis = *normalizeAxis(axisAttr, r);
-  int64_t outer = 1, len = lit->shape[axis], inner = 1;
-  for (int64_t d = 0; d < axis; ++d)
-    outer *= lit->shape[d];
-  for (int64_t d = axis + 1; d < r; ++d)
-    inner *= lit->shape[d];
+  int64_t axis = *normalizeAxis(axisAttr, lit->shape.size());
+  AxisSplit split = splitAtAxis(lit->shape, axis);
+  int64_t outer = split.outer, len = split.dim, inner = split.inner;
   if (len == 0)
     return {};
   bool isUnsigned = isUnsignedTensor(input);
@@ -1078,11 +1064,7 @@ static OpFoldResult foldReduce(Value input, Value result, Attribute operand,
     else
       ints[o] = seen[o] ? fi(ints[o], lit->i(i)) : lit->i(i);
     seen[o] = true;
-    for (int64_t d = r - 1; d >= 0; --d) {
-      if (++at[d] < lit->shape[d])
-        break;
-      at[d] = 0;
-    }
+    nextIndex(at, lit->shape);
   }
   for (int64_t o = 0; o < n; ++o) {
     if (seen[o])
@@ -1179,30 +1161,23 @@ NN_FOLD_COMPARE(GreaterOp, a > b)
 NN_FOLD_COMPARE(GreaterEqualOp, a >= b)
 #undef NN_FOLD_COMPARE
 
-template <typename Op>
-static OpFoldResult foldLogical(Op op, ArrayRef<Attribute> operands,
-                                int64_t (*f)(int64_t, int64_t)) {
-  return foldElementwise(
-      op.getOutput(), operands, /*floatCompute=*/false,
-      [&](ArrayRef<int64_t> a, int64_t &r) {
-        r = f(a[0] != 0, a[1] != 0);
-        return true;
-      },
-      [](ArrayRef<double>, double &) { return false; },
-      /*resultIsInt=*/false);
-}
-
 OpFoldResult AndOp::fold(FoldAdaptor adaptor) {
-  return foldLogical(*this, adaptor.getOperands(),
-                     [](int64_t a, int64_t b) -> int64_t { return a & b; });
+  return foldIntBinary(
+      *this, adaptor.getOperands(),
+      [](int64_t a, int64_t b) -> int64_t { return a & b; },
+      /*asBool=*/true);
 }
 OpFoldResult OrOp::fold(FoldAdaptor adaptor) {
-  return foldLogical(*this, adaptor.getOperands(),
-                     [](int64_t a, int64_t b) -> int64_t { return a | b; });
+  return foldIntBinary(
+      *this, adaptor.getOperands(),
+      [](int64_t a, int64_t b) -> int64_t { return a | b; },
+      /*asBool=*/true);
 }
 OpFoldResult XorOp::fold(FoldAdaptor adaptor) {
-  return foldLogical(*this, adaptor.getOperands(),
-                     [](int64_t a, int64_t b) -> int64_t { return a ^ b; });
+  return foldIntBinary(
+      *this, adaptor.getOperands(),
+      [](int64_t a, int64_t b) -> int64_t { return a ^ b; },
+      /*asBool=*/true);
 }
 
 OpFoldResult NotOp::fold(FoldAdaptor adaptor) {
@@ -1278,13 +1253,9 @@ OpFoldResult CumSumOp::fold(FoldAdaptor adaptor) {
   auto lit = readLit(adaptor.getInput());
   if (!type || !lit || type.getNumElements() > kMaxFoldElements)
     return {};
-  int64_t r = type.getRank();
-  int64_t axis = *normalizeAxis(getAxis(), r);
-  int64_t outer = 1, len = type.getDimSize(axis), inner = 1;
-  for (int64_t d = 0; d < axis; ++d)
-    outer *= type.getDimSize(d);
-  for (int64_t d = axis + 1; d < r; ++d)
-    inner *= type.getDimSize(d);
+  int64_t axis = *normalizeAxis(getAxis(), type.getRank());
+  AxisSplit split = splitAtAxis(type.getShape(), axis);
+  int64_t outer = split.outer, len = split.dim, inner = split.inner;
   bool exclusive = getExclusive(), reverse = getReverse();
   int64_t n = type.getNumElements();
   std::vector<int64_t> ints(lit->isFloat ? 0 : n);

@@ -212,6 +212,44 @@ static int64_t intOr(IntegerAttr a, int64_t d) { return a ? a.getInt() : d; }
 static bool boolOr(BoolAttr a, bool d) { return a ? a.getValue() : d; }
 static StringRef strOr(StringAttr a, StringRef d) { return a ? a.getValue() : d; }
 
+/// The length of the 1-D shape operand of reshape / expand /
+/// constant_of_shape, i.e. the result rank: it must be static (`dynamicMsg`
+/// otherwise) and at most kMaxShapeRank.
+static FailureOr<int64_t> shapeOperandLength(const Err &err, Value shape,
+                                             StringRef dynamicMsg) {
+  auto st = cast<RankedTensorType>(shape.getType());
+  if (st.isDynamicDim(0)) {
+    (void)err(dynamicMsg);
+    return failure();
+  }
+  if (st.getDimSize(0) > kMaxShapeRank) {
+    (void)err("shape operand has ", st.getDimSize(0),
+              " elements, more than the supported rank ", kMaxShapeRank);
+    return failure();
+  }
+  return st.getDimSize(0);
+}
+
+/// The more static of two sizes that must agree (either may be dynamic);
+/// false if both are static and differ.
+static bool mergeDim(int64_t a, int64_t b, int64_t &out) {
+  if (ShapedType::isDynamic(a)) {
+    out = b;
+    return true;
+  }
+  out = a;
+  return ShapedType::isDynamic(b) || a == b;
+}
+
+/// The reduction attribute of scatter_nd / scatter_elements.
+static LogicalResult checkScatterReduction(const Err &err, StringRef red) {
+  if (red != "none" && red != "add" && red != "mul" && red != "max" &&
+      red != "min")
+    return err("reduction must be one of none, add, mul, max, min; got \"", red,
+               "\"");
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Shared inference entry points (used from ODS classes)
 //===----------------------------------------------------------------------===//
@@ -357,16 +395,14 @@ NN_INFER(ConstantOp) {
 
 NN_INFER(ConstantOfShapeOp) {
   Err err{location, getOperationName()};
-  auto shapeType = cast<RankedTensorType>(adaptor.getShape().getType());
-  if (shapeType.isDynamicDim(0))
-    return err("shape operand must have a static length");
-  if (shapeType.getDimSize(0) > kMaxShapeRank)
-    return err("shape operand has ", shapeType.getDimSize(0),
-               " elements, more than the supported rank ", kMaxShapeRank);
+  auto rank = shapeOperandLength(err, adaptor.getShape(),
+                                 "shape operand must have a static length");
+  if (failed(rank))
+    return failure();
   auto value = dyn_cast<TypedAttr>(adaptor.getValue());
   if (!value || !(isa<FloatAttr>(value) || isa<IntegerAttr>(value)))
     return err("value must be a scalar integer or float attribute");
-  SmallVector<int64_t> shape(shapeType.getDimSize(0), ShapedType::kDynamic);
+  SmallVector<int64_t> shape(*rank, ShapedType::kDynamic);
   if (auto values = getConstantIntValues(adaptor.getShape())) {
     for (auto [i, v] : llvm::enumerate(*values)) {
       if (v < 0)
@@ -562,13 +598,12 @@ static int64_t staticProduct(ArrayRef<int64_t> shape) {
 NN_INFER(ReshapeOp) {
   Err err{location, getOperationName()};
   auto in = cast<RankedTensorType>(adaptor.getInput().getType());
-  auto st = cast<RankedTensorType>(adaptor.getShape().getType());
-  if (st.isDynamicDim(0))
-    return err("shape operand must have a static length to know the rank");
-  if (st.getDimSize(0) > kMaxShapeRank)
-    return err("shape operand has ", st.getDimSize(0),
-               " elements, more than the supported rank ", kMaxShapeRank);
-  int64_t rank = st.getDimSize(0);
+  auto length = shapeOperandLength(
+      err, adaptor.getShape(),
+      "shape operand must have a static length to know the rank");
+  if (failed(length))
+    return failure();
+  int64_t rank = *length;
   SmallVector<int64_t> shape(rank, ShapedType::kDynamic);
   // Elements of the shape operand that are known (all of them when it is a
   // constant; some when it is assembled from nn.shape pieces and constants).
@@ -843,13 +878,12 @@ NN_INFER(UnsqueezeOp) {
 NN_INFER(ExpandOp) {
   Err err{location, getOperationName()};
   auto in = cast<RankedTensorType>(adaptor.getInput().getType());
-  auto st = cast<RankedTensorType>(adaptor.getShape().getType());
-  if (st.isDynamicDim(0))
-    return err("shape operand must have a static length to know the rank");
-  if (st.getDimSize(0) > kMaxShapeRank)
-    return err("shape operand has ", st.getDimSize(0),
-               " elements, more than the supported rank ", kMaxShapeRank);
-  SmallVector<int64_t> target(st.getDimSize(0), ShapedType::kDynamic);
+  auto length = shapeOperandLength(
+      err, adaptor.getShape(),
+      "shape operand must have a static length to know the rank");
+  if (failed(length))
+    return failure();
+  SmallVector<int64_t> target(*length, ShapedType::kDynamic);
   auto values = getPartialIntValues(adaptor.getShape());
   if (values && values->size() == target.size() &&
       llvm::any_of(*values, [](int64_t v) { return !ShapedType::isDynamic(v); })) {
@@ -996,10 +1030,8 @@ NN_INFER(ScatterNDOp) {
   auto idx = cast<RankedTensorType>(adaptor.getIndices().getType());
   auto upd = cast<RankedTensorType>(adaptor.getUpdates().getType());
   StringRef red = strOr(adaptor.getReductionAttr(), "none");
-  if (red != "none" && red != "add" && red != "mul" && red != "max" &&
-      red != "min")
-    return err("reduction must be one of none, add, mul, max, min; got \"", red,
-               "\"");
+  if (failed(checkScatterReduction(err, red)))
+    return failure();
   if (!idx.getElementType().isInteger(64))
     return err("indices must be i64, got ", idx.getElementType());
   if (upd.getElementType() != data.getElementType())
@@ -1107,16 +1139,6 @@ static LogicalResult checkIndexType(const Err &err, RankedTensorType idx,
   return err("indices must be ", allowI32 ? "i32 or i64" : "i64", ", got ", e);
 }
 
-/// The more static of two sizes that must agree; false if they conflict.
-static bool mergeDim(int64_t a, int64_t b, int64_t &out) {
-  if (ShapedType::isDynamic(a)) {
-    out = b;
-    return true;
-  }
-  out = a;
-  return ShapedType::isDynamic(b) || a == b;
-}
-
 NN_INFER(GatherNDOp) {
   Err err{location, getOperationName()};
   auto data = cast<RankedTensorType>(adaptor.getData().getType());
@@ -1197,10 +1219,8 @@ NN_INFER(ScatterElementsOp) {
   auto idx = cast<RankedTensorType>(adaptor.getIndices().getType());
   auto upd = cast<RankedTensorType>(adaptor.getUpdates().getType());
   StringRef red = strOr(adaptor.getReductionAttr(), "none");
-  if (red != "none" && red != "add" && red != "mul" && red != "max" &&
-      red != "min")
-    return err("reduction must be one of none, add, mul, max, min; got \"", red,
-               "\"");
+  if (failed(checkScatterReduction(err, red)))
+    return failure();
   if (failed(checkElementsOp(err, data, idx, intOr(adaptor.getAxisAttr(), 0))))
     return failure();
   if (upd.getElementType() != data.getElementType())
@@ -1270,17 +1290,6 @@ LogicalResult gptq::nn::inferArgType(StringRef opName,
 // Attention
 //===----------------------------------------------------------------------===//
 
-/// Merges two sizes that must agree (either may be dynamic); false if both
-/// are static and differ.
-static bool unifyDim(int64_t a, int64_t b, int64_t &out) {
-  if (ShapedType::isDynamic(a)) {
-    out = b;
-    return true;
-  }
-  out = a;
-  return ShapedType::isDynamic(b) || a == b;
-}
-
 NN_INFER(AttentionOp) {
   Err err{location, getOperationName()};
   auto q = cast<RankedTensorType>(adaptor.getQuery().getType());
@@ -1298,17 +1307,17 @@ NN_INFER(AttentionOp) {
     return err("query, key and value element types differ: ", elem, ", ",
                k.getElementType(), ", ", v.getElementType());
   int64_t batch, kvHeads, kvLen, headSize;
-  if (!unifyDim(q.getDimSize(0), k.getDimSize(0), batch) ||
-      !unifyDim(batch, v.getDimSize(0), batch))
+  if (!mergeDim(q.getDimSize(0), k.getDimSize(0), batch) ||
+      !mergeDim(batch, v.getDimSize(0), batch))
     return err("batch sizes differ: query ", shapeStr(q.getShape()), ", key ",
                shapeStr(k.getShape()), ", value ", shapeStr(v.getShape()));
-  if (!unifyDim(k.getDimSize(1), v.getDimSize(1), kvHeads))
+  if (!mergeDim(k.getDimSize(1), v.getDimSize(1), kvHeads))
     return err("key and value head counts differ: ", shapeStr(k.getShape()),
                " vs ", shapeStr(v.getShape()));
-  if (!unifyDim(k.getDimSize(2), v.getDimSize(2), kvLen))
+  if (!mergeDim(k.getDimSize(2), v.getDimSize(2), kvLen))
     return err("key and value sequence lengths differ: ",
                shapeStr(k.getShape()), " vs ", shapeStr(v.getShape()));
-  if (!unifyDim(q.getDimSize(3), k.getDimSize(3), headSize))
+  if (!mergeDim(q.getDimSize(3), k.getDimSize(3), headSize))
     return err("query and key head sizes differ: ", shapeStr(q.getShape()),
                " vs ", shapeStr(k.getShape()));
   int64_t qHeads = q.getDimSize(1);

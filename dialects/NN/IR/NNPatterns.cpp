@@ -38,6 +38,36 @@ static bool isScalarLike(Value v) {
 }
 
 namespace {
+/// One concat operand of the repeat_interleave spelling (see
+/// FuseRepeatInterleave): reshape(expand(unsqueeze(split#i))), the unsqueeze
+/// with a single axis.
+struct RepeatPiece {
+  ReshapeOp reshape;
+  ExpandOp expand;
+  UnsqueezeOp unsq;
+};
+} // namespace
+
+/// Matches concat operand `i` as a RepeatPiece whose unsqueeze takes result
+/// #i of `split` (which the first operand sets when it is null).
+static std::optional<RepeatPiece> matchRepeatPiece(Value in, size_t i,
+                                                   SplitOp &split) {
+  auto reshape = in.getDefiningOp<ReshapeOp>();
+  auto expand =
+      reshape ? reshape.getInput().getDefiningOp<ExpandOp>() : ExpandOp();
+  auto unsq =
+      expand ? expand.getInput().getDefiningOp<UnsqueezeOp>() : UnsqueezeOp();
+  if (!unsq || unsq.getAxes().size() != 1)
+    return std::nullopt;
+  auto piece = dyn_cast<OpResult>(unsq.getInput());
+  auto s = piece ? dyn_cast<SplitOp>(piece.getOwner()) : SplitOp();
+  if (!s || (split && s != split) || piece.getResultNumber() != i)
+    return std::nullopt;
+  split = s;
+  return RepeatPiece{reshape, expand, unsq};
+}
+
+namespace {
 
 /// unsqueeze(unsqueeze(x, a1), a2) -> unsqueeze(x, a) where a are the
 /// output positions of all inserted dimensions.
@@ -216,18 +246,11 @@ struct FuseRepeatInterleave : OpRewritePattern<ConcatOp> {
     SplitOp split;
     int64_t repeats = -1;
     for (auto [i, in] : llvm::enumerate(op.getInputs())) {
-      auto reshape = in.getDefiningOp<ReshapeOp>();
-      auto expand = reshape ? reshape.getInput().getDefiningOp<ExpandOp>()
-                            : ExpandOp();
-      auto unsq = expand ? expand.getInput().getDefiningOp<UnsqueezeOp>()
-                         : UnsqueezeOp();
-      if (!unsq || unsq.getAxes().size() != 1)
+      auto matched = matchRepeatPiece(in, i, split);
+      if (!matched)
         return failure();
-      auto piece = dyn_cast<OpResult>(unsq.getInput());
-      auto s = piece ? dyn_cast<SplitOp>(piece.getOwner()) : SplitOp();
-      if (!s || (split && s != split) || piece.getResultNumber() != i)
-        return failure();
-      split = s;
+      ExpandOp expand = matched->expand;
+      UnsqueezeOp unsq = matched->unsq;
       auto et = cast<RankedTensorType>(expand.getType());
       auto ut = cast<RankedTensorType>(unsq.getType());
       if (!et.hasStaticShape() || !ut.hasStaticShape() ||
@@ -306,22 +329,13 @@ struct FuseRepeatInterleaveDynamic : OpRewritePattern<ConcatOp> {
     SmallVector<ExpandOp> expands;
     SmallVector<ReshapeOp> reshapes;
     for (auto [i, in] : llvm::enumerate(op.getInputs())) {
-      auto reshape = in.getDefiningOp<ReshapeOp>();
-      auto expand =
-          reshape ? reshape.getInput().getDefiningOp<ExpandOp>() : ExpandOp();
-      auto unsq = expand ? expand.getInput().getDefiningOp<UnsqueezeOp>()
-                         : UnsqueezeOp();
-      if (!unsq || unsq.getAxes().size() != 1 ||
-          normalizeAxis(unsq.getAxes()[0], rank + 1) != a + 1)
+      auto matched = matchRepeatPiece(in, i, split);
+      if (!matched ||
+          normalizeAxis(matched->unsq.getAxes()[0], rank + 1) != a + 1)
         return failure();
-      auto piece = dyn_cast<OpResult>(unsq.getInput());
-      auto s = piece ? dyn_cast<SplitOp>(piece.getOwner()) : SplitOp();
-      if (!s || (split && s != split) || piece.getResultNumber() != i)
-        return failure();
-      split = s;
-      unsqs.push_back(unsq);
-      expands.push_back(expand);
-      reshapes.push_back(reshape);
+      unsqs.push_back(matched->unsq);
+      expands.push_back(matched->expand);
+      reshapes.push_back(matched->reshape);
     }
     Value x = split.getInput();
     auto xType = cast<RankedTensorType>(x.getType());
