@@ -105,6 +105,32 @@ public:
 
 using ConvertFn = std::function<LogicalResult(NodeContext &)>;
 
+// Helpers shared by the converter files (defined in OnnxOps.cpp).
+
+/// `t` as MLIR prints it, for messages.
+std::string typeStr(Type t);
+/// The type of an imported value (every one is a ranked tensor).
+RankedTensorType tensorType(Value v);
+/// Attribute `name` = `a` for an op that the node builds.
+NamedAttribute named(NodeContext &nc, llvm::StringRef name, Attribute a);
+
+/// Builds OpTy from the node's inputs [0, n) (exactly n) with `attrs` and
+/// sets output 0.
+template <typename OpTy>
+LogicalResult buildOne(NodeContext &nc, int n,
+                       ArrayRef<NamedAttribute> attrs = {}) {
+  if (failed(nc.expectInputs(n, n)))
+    return failure();
+  SmallVector<Value, 3> operands;
+  for (int i = 0; i < n; ++i)
+    operands.push_back(nc.input(i));
+  auto r = nc.build1<OpTy>(operands, attrs);
+  if (failed(r))
+    return failure();
+  nc.setOutput(0, *r);
+  return success();
+}
+
 /// Converter tables: (domain, op type) -> converter.
 const llvm::StringMap<ConvertFn> &defaultDomainConverters();
 const llvm::StringMap<ConvertFn> &microsoftDomainConverters();

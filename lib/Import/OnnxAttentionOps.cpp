@@ -28,15 +28,6 @@ using namespace gptq::onnximport;
 
 namespace {
 
-RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
-
-std::string typeStr(Type t) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << t;
-  return s;
-}
-
 /// Builds nn ops for one node; after the first failure (already reported
 /// naming the node) every call returns a null value, so that a converter can
 /// chain calls and check failed() once.
@@ -46,6 +37,12 @@ public:
 
   bool failed() const { return bad; }
   LogicalResult status() const { return bad ? failure() : success(); }
+  /// Sets the node's outputs 0, 1, ... to `outputs` unless a call failed.
+  LogicalResult finish(ArrayRef<Value> outputs) {
+    if (bad)
+      return failure();
+    return nc.setOutputs(outputs);
+  }
   /// Reports an error naming the node and marks the emitter failed.
   Value fail(const Twine &msg) {
     if (!bad)
@@ -114,7 +111,7 @@ public:
                             {i64Attr("axis", axis), arrayAttr("sizes", sizes)});
   }
   Value cast(Value x, Type to) {
-    if (!x || typeOf(x).getElementType() == to)
+    if (!x || tensorType(x).getElementType() == to)
       return x;
     return op<nn::CastOp>({x}, {attr("to", TypeAttr::get(to))});
   }
@@ -131,7 +128,7 @@ public:
   Value toHeads(Value x, int64_t heads) {
     if (!x)
       return {};
-    int64_t hidden = typeOf(x).getDimSize(2);
+    int64_t hidden = tensorType(x).getDimSize(2);
     int64_t size = !ShapedType::isDynamic(hidden) && hidden % heads == 0
                        ? hidden / heads
                        : -1;
@@ -142,7 +139,7 @@ public:
   Value fromHeads(Value x, int64_t hidden = -1) {
     if (!x)
       return {};
-    auto t = typeOf(x);
+    auto t = tensorType(x);
     if (hidden < 0 && !ShapedType::isDynamic(t.getDimSize(1)) &&
         !ShapedType::isDynamic(t.getDimSize(3)))
       hidden = t.getDimSize(1) * t.getDimSize(3);
@@ -157,7 +154,7 @@ private:
 };
 
 /// Static size of dim i of v, or ShapedType::kDynamic.
-int64_t sizeOf(Value v, int64_t i) { return typeOf(v).getDimSize(i); }
+int64_t sizeOf(Value v, int64_t i) { return tensorType(v).getDimSize(i); }
 bool isStatic(int64_t d) { return !ShapedType::isDynamic(d); }
 
 /// A causal mask [S, T] (i1) where query row s sees key t iff t <= s + offset
@@ -175,11 +172,34 @@ Value causalMask(Emit &e, Value q, Value k, Value offset) {
 Value restrictMask(Emit &e, Value mask, Value allowed, Type elem) {
   if (!mask)
     return allowed;
-  if (typeOf(mask).getElementType().isInteger(1))
+  if (tensorType(mask).getElementType().isInteger(1))
     return e.op<nn::AndOp>({mask, allowed});
   return e.op<nn::WhereOp>(
       {allowed, mask,
        e.scalar(elem, -std::numeric_limits<double>::infinity())});
+}
+
+/// Prepends the past keys and values (when given) along the sequence axis.
+void prependPast(Emit &e, Value pastK, Value pastV, Value &k, Value &v) {
+  if (!pastK)
+    return;
+  k = e.concat({pastK, k}, 2);
+  v = e.concat({pastV, v}, 2);
+}
+
+/// Causal attention of q [B, H, S, D] over k = past ++ newK: query s sees
+/// key t iff t <= past_length + s. That is nn.attention's bottom-right
+/// alignment exactly when the new keys are as many as the queries (returns
+/// true: is_causal does it); otherwise the rule is added to `mask` and false
+/// is returned.
+bool causalOrMask(Emit &e, Value q, Value k, Value newK, Value pastK,
+                  Value &mask, Type elem) {
+  int64_t s = sizeOf(q, 2), l = sizeOf(newK, 2);
+  if (isStatic(s) && isStatic(l) && s == l)
+    return true;
+  Value offset = pastK ? e.dim(pastK, 2) : Value();
+  mask = restrictMask(e, mask, causalMask(e, q, k, offset), elem);
+  return false;
 }
 
 /// The scale attribute of an nn.attention, when the node sets one (0 or
@@ -261,11 +281,11 @@ LogicalResult convertOnnxAttention(NodeContext &nc) {
     return nc.fail("softmax_precision = 11 (double) is not supported");
   Emit e(nc);
   Value q = nc.input(0), k = nc.input(1), v = nc.input(2);
-  int64_t rank = typeOf(q).getRank();
-  if ((rank != 3 && rank != 4) || typeOf(k).getRank() != rank ||
-      typeOf(v).getRank() != rank)
+  int64_t rank = tensorType(q).getRank();
+  if ((rank != 3 && rank != 4) || tensorType(k).getRank() != rank ||
+      tensorType(v).getRank() != rank)
     return nc.fail("Q, K and V must all be 3-D or all be 4-D");
-  Type elem = typeOf(q).getElementType();
+  Type elem = tensorType(q).getElementType();
   if (!isa<FloatType>(elem))
     return nc.fail("Q must be floating point, got " + typeStr(elem));
   if (rank == 3) {
@@ -279,23 +299,20 @@ LogicalResult convertOnnxAttention(NodeContext &nc) {
   if (!pastK != !pastV)
     return nc.fail("past_key and past_value must be given together");
   Value newK = k;
-  if (pastK) {
-    k = e.concat({pastK, k}, 2);
-    v = e.concat({pastV, v}, 2);
-  }
+  prependPast(e, pastK, pastV, k, v);
   if (e.failed())
     return failure();
 
   Value mask = nc.input(3);
   if (mask) {
-    Type me = typeOf(mask).getElementType();
+    Type me = tensorType(mask).getElementType();
     if (isa<FloatType>(me))
       mask = e.cast(mask, elem);
     else if (!me.isInteger(1))
       return nc.fail("attn_mask must be bool or floating point, got " +
                      typeStr(me));
     // A mask shorter than the keys is padded with "not attended" (ONNX).
-    auto mt = typeOf(mask);
+    auto mt = tensorType(mask);
     int64_t m = mt.getRank() ? mt.getDimSize(mt.getRank() - 1) : 1;
     int64_t t = sizeOf(k, 2);
     if (mt.getRank() && isStatic(m) && isStatic(t) && m != 1 && m < t) {
@@ -316,28 +333,12 @@ LogicalResult convertOnnxAttention(NodeContext &nc) {
     }
   }
 
-  // Causal: query s sees key t iff t <= s + past_length (ONNX); that is
-  // nn.attention's bottom-right alignment exactly when the new keys are as
-  // many as the queries.
-  bool causal = false;
-  if (*isCausal) {
-    int64_t s = sizeOf(q, 2), l = sizeOf(newK, 2);
-    if (isStatic(s) && isStatic(l) && s == l) {
-      causal = true;
-    } else {
-      Value offset = pastK ? e.dim(pastK, 2) : Value();
-      mask = restrictMask(e, mask, causalMask(e, q, k, offset), elem);
-    }
-  }
+  // Causal as ONNX defines it: query s sees key t iff t <= s + past_length.
+  bool causal = *isCausal && causalOrMask(e, q, k, newK, pastK, mask, elem);
   Value y = attention(e, q, k, v, mask, causal, scale, *softcap);
   if (rank == 3)
     y = e.fromHeads(y);
-  if (e.failed())
-    return failure();
-  nc.setOutput(0, y);
-  nc.setOutput(1, k);
-  nc.setOutput(2, v);
-  return success();
+  return e.finish({y, k, v});
 }
 
 //===----------------------------------------------------------------------===//
@@ -360,16 +361,14 @@ LogicalResult convertRMSNormalization(NodeContext &nc) {
                    " is not supported (1: float)");
   Emit e(nc);
   Value x = nc.input(0), scale = nc.input(1);
-  Type xe = typeOf(x).getElementType(), se = typeOf(scale).getElementType();
+  Type xe = tensorType(x).getElementType(),
+       se = tensorType(scale).getElementType();
   // Y has the scale's type: normalize in X's type, then convert.
   Value y = e.op<nn::RMSNormOp>(
       {x, e.cast(scale, xe)},
       {e.i64Attr("axis", *axis), e.attr("epsilon", e.b.getF32FloatAttr(*eps))});
   y = e.cast(y, se);
-  if (e.failed())
-    return failure();
-  nc.setOutput(0, y);
-  return success();
+  return e.finish({y});
 }
 
 LogicalResult convertOnnxRotaryEmbedding(NodeContext &nc) {
@@ -385,16 +384,16 @@ LogicalResult convertOnnxRotaryEmbedding(NodeContext &nc) {
   Emit e(nc);
   Value x = nc.input(0), cosC = nc.input(1), sinC = nc.input(2);
   Value pos = nc.input(3);
-  if (typeOf(x).getRank() == 3 && *heads <= 0)
+  if (tensorType(x).getRank() == 3 && *heads <= 0)
     return nc.fail("3-D input needs num_heads");
   if (pos) {
-    if (typeOf(cosC).getRank() != 2)
+    if (tensorType(cosC).getRank() != 2)
       return nc.fail("with position_ids the caches must be 2-D "
                      "[max_position, rotary_dim / 2]");
   } else {
     // Caches [B, S, rotary_dim / 2] per token: flattened to [B * S, half]
     // and addressed by positions 0 .. B * S - 1.
-    if (typeOf(cosC).getRank() != 3 || typeOf(sinC).getRank() != 3)
+    if (tensorType(cosC).getRank() != 3 || tensorType(sinC).getRank() != 3)
       return nc.fail("without position_ids the caches must be 3-D "
                      "[batch, sequence, rotary_dim / 2]");
     Value bs = e.dims(cosC, 0, 2);
@@ -410,10 +409,7 @@ LogicalResult convertOnnxRotaryEmbedding(NodeContext &nc) {
       {e.attr("interleaved", e.b.getBoolAttr(*interleaved != 0)),
        e.i64Attr("num_heads", *heads),
        e.i64Attr("rotary_embedding_dim", *rdim)});
-  if (e.failed())
-    return failure();
-  nc.setOutput(0, y);
-  return success();
+  return e.finish({y});
 }
 
 //===----------------------------------------------------------------------===//
@@ -443,7 +439,7 @@ LogicalResult convertSkipLayerNorm(NodeContext &nc) {
     return success();
   // mean and inv_std_var over the last axis, in f32, kept as [..., 1].
   Value x = e.cast(sum, e.b.getF32Type());
-  int64_t last = typeOf(sum).getRank() - 1;
+  int64_t last = tensorType(sum).getRank() - 1;
   auto axes = e.arrayAttr("axes", {last});
   Value mean = e.op<nn::ReduceMeanOp>({x}, {axes});
   Value diff = e.op<nn::SubOp>({x, mean});
@@ -470,10 +466,7 @@ ConvertFn gelu(StringRef approximate, bool bias, bool biasOptional) {
       x = e.op<nn::AddOp>({x, b});
     Value y = e.op<nn::GeluOp>(
         {x}, {e.attr("approximate", e.b.getStringAttr(approx))});
-    if (e.failed())
-      return failure();
-    nc.setOutput(0, y);
-    return success();
+    return e.finish({y});
   };
 }
 
@@ -485,15 +478,12 @@ LogicalResult convertQuickGelu(NodeContext &nc) {
     return failure();
   Emit e(nc);
   Value x = nc.input(0);
-  Type elem = typeOf(x).getElementType();
+  Type elem = tensorType(x).getElementType();
   if (!isa<FloatType>(elem))
     return nc.fail("X must be floating point");
   Value ax = e.op<nn::MulOp>({x, e.scalar(elem, *alpha)});
   Value y = e.op<nn::MulOp>({x, e.op<nn::SigmoidOp>({ax})});
-  if (e.failed())
-    return failure();
-  nc.setOutput(0, y);
-  return success();
+  return e.finish({y});
 }
 
 //===----------------------------------------------------------------------===//
@@ -508,7 +498,7 @@ LogicalResult convertQuickGelu(NodeContext &nc) {
 /// past is prepended; `batch` the static batch size or kDynamic.
 Value maskFromIndex(Emit &e, Value mask, Value k, int64_t batch, Type elem,
                     float filter, StringRef what) {
-  auto mt = typeOf(mask);
+  auto mt = tensorType(mask);
   if (!mt.getElementType().isInteger(32) && !mt.getElementType().isInteger(64))
     return e.fail(what + " must be int32");
   Value zero = e.scalar(elem, 0.0), masked = e.scalar(elem, filter);
@@ -564,7 +554,7 @@ Value addBias(Emit &e, Value mask, Value bias) {
 
 /// Checks attention_bias: the query's element type.
 LogicalResult checkBias(NodeContext &nc, Value bias, Type elem) {
-  if (bias && typeOf(bias).getElementType() != elem)
+  if (bias && tensorType(bias).getElementType() != elem)
     return nc.fail("attention_bias must have the element type of the query");
   return success();
 }
@@ -595,9 +585,9 @@ LogicalResult convertMsAttention(NodeContext &nc) {
   if (*heads <= 0)
     return nc.fail("num_heads must be positive");
   Value x = nc.input(0), w = nc.input(1);
-  if (typeOf(x).getRank() != 3 || typeOf(w).getRank() != 2)
+  if (tensorType(x).getRank() != 3 || tensorType(w).getRank() != 2)
     return nc.fail("input must be 3-D and weights 2-D");
-  int64_t n = typeOf(w).getDimSize(1);
+  int64_t n = tensorType(w).getDimSize(1);
   SmallVector<int64_t> hs;
   if (*sizes) {
     hs.assign((*sizes)->begin(), (*sizes)->end());
@@ -614,7 +604,7 @@ LogicalResult convertMsAttention(NodeContext &nc) {
       return nc.fail("Q, K and V hidden sizes must be positive multiples of "
                      "num_heads");
   Emit e(nc);
-  Type elem = typeOf(x).getElementType();
+  Type elem = tensorType(x).getElementType();
   if (!isa<FloatType>(elem))
     return nc.fail("input must be floating point, got " + typeStr(elem));
   // The projection is an ordinary linear layer (nn.matmul with the
@@ -628,7 +618,7 @@ LogicalResult convertMsAttention(NodeContext &nc) {
   Value q = e.toHeads(parts[0], *heads), k = e.toHeads(parts[1], *heads),
         v = e.toHeads(parts[2], *heads);
   if (Value past = nc.input(4)) {
-    if (typeOf(past).getRank() != 5)
+    if (tensorType(past).getRank() != 5)
       return nc.fail("past must be 5-D [2, batch, heads, past_length, "
                      "head_size]");
     auto kv = e.split(past, 0, {1, 1});
@@ -642,7 +632,7 @@ LogicalResult convertMsAttention(NodeContext &nc) {
     return failure();
   Value mask;
   if (Value idx = nc.input(3))
-    mask = maskFromIndex(e, idx, k, typeOf(x).getDimSize(0), elem, *filter,
+    mask = maskFromIndex(e, idx, k, tensorType(x).getDimSize(0), elem, *filter,
                          "mask_index");
   mask = addBias(e, mask, bias);
   // Self-attention: as many new keys as queries, so past_length + s is
@@ -683,11 +673,11 @@ LogicalResult convertMultiHeadAttention(NodeContext &nc) {
   Emit e(nc);
   Value query = nc.input(0), key = nc.input(1), value = nc.input(2);
   Value bias = nc.input(3);
-  Type elem = typeOf(query).getElementType();
+  Type elem = tensorType(query).getElementType();
   if (!isa<FloatType>(elem))
     return nc.fail("query must be floating point, got " + typeStr(elem));
-  int64_t qRank = typeOf(query).getRank(),
-          kRank = key ? typeOf(key).getRank() : 0;
+  int64_t qRank = tensorType(query).getRank(),
+          kRank = key ? tensorType(key).getRank() : 0;
   // Bias [q_hidden + k_hidden + v_hidden], split by the hidden sizes.
   auto biasParts = [&](int64_t qh, int64_t kh,
                        int64_t vh) -> SmallVector<Value> {
@@ -746,7 +736,7 @@ LogicalResult convertMultiHeadAttention(NodeContext &nc) {
     k = e.transpose(kk, {0, 2, 1, 3});
     v = e.transpose(vv, {0, 2, 1, 3});
   } else if (qRank == 3 && kRank == 3 && value &&
-             typeOf(value).getRank() == 3) {
+             tensorType(value).getRank() == 3) {
     auto b = biasParts(sizeOf(query, 2), sizeOf(key, 2), sizeOf(value, 2));
     if (e.failed())
       return failure();
@@ -754,7 +744,7 @@ LogicalResult convertMultiHeadAttention(NodeContext &nc) {
     k = e.toHeads(addTo(key, b[1]), H);
     v = e.toHeads(addTo(value, b[2]), H);
   } else if (qRank == 3 && kRank == 4 && value &&
-             typeOf(value).getRank() == 4) {
+             tensorType(value).getRank() == 4) {
     // Keys and values already in [B, H, L, D] (a cross-attention cache).
     if (bias)
       return nc.fail("bias with key/value in [batch, heads, length, "
@@ -775,37 +765,20 @@ LogicalResult convertMultiHeadAttention(NodeContext &nc) {
     return nc.fail("past_key/past_value with 4-D key and value are not "
                    "supported");
   Value newK = k;
-  if (pastK) {
-    k = e.concat({pastK, k}, 2);
-    v = e.concat({pastV, v}, 2);
-  }
+  prependPast(e, pastK, pastV, k, v);
   Value attnBias = nc.input(5);
   if (e.failed() || failed(checkBias(nc, attnBias, elem)))
     return failure();
   Value mask;
   if (Value kpm = nc.input(4))
-    mask = maskFromIndex(e, kpm, k, typeOf(query).getDimSize(0), elem, *filter,
-                         "key_padding_mask");
+    mask = maskFromIndex(e, kpm, k, tensorType(query).getDimSize(0), elem,
+                         *filter, "key_padding_mask");
   mask = addBias(e, mask, attnBias);
   // Causal: query s sees key t iff t <= past_length + s.
-  bool causal = false;
-  if (*uni) {
-    int64_t s = sizeOf(q, 2), l = sizeOf(newK, 2);
-    if (isStatic(s) && isStatic(l) && s == l)
-      causal = true;
-    else
-      mask = restrictMask(
-          e, mask, causalMask(e, q, k, pastK ? e.dim(pastK, 2) : Value()),
-          elem);
-  }
+  bool causal = *uni && causalOrMask(e, q, k, newK, pastK, mask, elem);
   Value y =
       e.fromHeads(attention(e, q, k, v, mask, causal, scale, /*softcap=*/0));
-  if (e.failed())
-    return failure();
-  nc.setOutput(0, y);
-  nc.setOutput(1, k);
-  nc.setOutput(2, v);
-  return success();
+  return e.finish({y, k, v});
 }
 
 //===----------------------------------------------------------------------===//
@@ -818,7 +791,7 @@ Value padRows(Emit &e, Value x, Value len) {
   Value extra = e.op<nn::SubOp>({len, e.dim(x, 2)});
   Value shape =
       e.concat({e.dims(x, 0, 2), e.unsqueeze(extra, {0}), e.dims(x, 3, 4)}, 0);
-  Type elem = typeOf(x).getElementType();
+  Type elem = tensorType(x).getElementType();
   return e.concat({x, e.op<nn::ExpandOp>({e.scalar(elem, 0.0), shape})}, 2);
 }
 
@@ -854,11 +827,11 @@ Value presentCache(Emit &e, Value past, Value fresh, Value pastLen, Value pos,
 
 /// x [..., L] extended with zeros to [..., len] (len: 0-D i64 >= L).
 Value padLast(Emit &e, Value x, Value len) {
-  int64_t r = typeOf(x).getRank();
+  int64_t r = tensorType(x).getRank();
   Value extra = e.op<nn::SubOp>({len, e.dim(x, r - 1)});
   Value shape = e.concat({e.dims(x, 0, r - 1), e.unsqueeze(extra, {0})}, 0);
-  Value zeros =
-      e.op<nn::ExpandOp>({e.scalar(typeOf(x).getElementType(), 0.0), shape});
+  Value zeros = e.op<nn::ExpandOp>(
+      {e.scalar(tensorType(x).getElementType(), 0.0), shape});
   return e.concat({x, zeros}, r - 1);
 }
 
@@ -910,10 +883,10 @@ LogicalResult convertGroupQueryAttention(NodeContext &nc) {
     return nc.fail("num_heads must be a positive multiple of kv_num_heads");
   Emit e(nc);
   Value query = nc.input(0), key = nc.input(1), value = nc.input(2);
-  Type elem = typeOf(query).getElementType();
+  Type elem = tensorType(query).getElementType();
   if (!isa<FloatType>(elem))
     return nc.fail("query must be floating point, got " + typeStr(elem));
-  if (typeOf(query).getRank() != 3)
+  if (tensorType(query).getRank() != 3)
     return nc.fail("query must be 3-D [batch, sequence, hidden]");
   int64_t hidden = sizeOf(query, 2), headSize;
   if (!key != !value)
@@ -940,7 +913,7 @@ LogicalResult convertGroupQueryAttention(NodeContext &nc) {
   Value pastK = nc.input(3), pastV = nc.input(4);
   if (!pastK != !pastV)
     return nc.fail("past_key and past_value must be given together");
-  if (pastK && typeOf(pastK).getRank() != 4)
+  if (pastK && tensorType(pastK).getRank() != 4)
     return nc.fail("past_key must be 4-D [batch, kv_heads, length, head_size]");
 
   // Lengths: total_b = seqlens_k[b] + 1; the first prompt (S equal to
@@ -963,8 +936,8 @@ LogicalResult convertGroupQueryAttention(NodeContext &nc) {
     Value cosC = nc.input(7), sinC = nc.input(8);
     if (!cosC || !sinC)
       return nc.fail("do_rotary = 1 needs cos_cache and sin_cache");
-    int64_t half =
-        typeOf(cosC).getRank() == 2 ? sizeOf(cosC, 1) : ShapedType::kDynamic;
+    int64_t half = tensorType(cosC).getRank() == 2 ? sizeOf(cosC, 1)
+                                                   : ShapedType::kDynamic;
     if (!isStatic(half))
       return nc.fail("cos_cache must be 2-D with a static second dimension");
     SmallVector<NamedAttribute> common{
@@ -1004,12 +977,7 @@ LogicalResult convertGroupQueryAttention(NodeContext &nc) {
   Value y = e.fromHeads(attention(e, e.toHeads(query, Hq), presentK, presentV,
                                   mask, /*causal=*/false, scale, *softcap),
                         Hq * headSize);
-  if (e.failed())
-    return failure();
-  nc.setOutput(0, y);
-  nc.setOutput(1, presentK);
-  nc.setOutput(2, presentV);
-  return success();
+  return e.finish({y, presentK, presentV});
 }
 
 } // namespace

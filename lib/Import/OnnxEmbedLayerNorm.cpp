@@ -35,25 +35,13 @@ using namespace gptq::onnximport;
 
 namespace {
 
-NamedAttribute named(NodeContext &nc, StringRef name, Attribute a) {
-  return NamedAttribute(nc.builder().getStringAttr(name), a);
-}
-
-RankedTensorType tensorType(Value v) {
-  return cast<RankedTensorType>(v.getType());
-}
-
 /// Input `i` named `what` must be an int32 tensor of rank 2.
 LogicalResult checkIds(NodeContext &nc, Value v, int i, StringRef what) {
   auto t = tensorType(v);
-  if (!t.getElementType().isInteger(32) || t.getRank() != 2) {
-    std::string got;
-    llvm::raw_string_ostream os(got);
-    os << t;
+  if (!t.getElementType().isInteger(32) || t.getRank() != 2)
     return nc.fail("input " + Twine(i) + " (" + what +
                    ") must be a 2-D int32 tensor (onnxruntime's T1), got " +
-                   got);
-  }
+                   typeStr(t));
   return success();
 }
 

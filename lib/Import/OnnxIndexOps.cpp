@@ -19,14 +19,6 @@ using namespace gptq::onnximport;
 
 namespace {
 
-NamedAttribute named(NodeContext &nc, StringRef name, Attribute a) {
-  return NamedAttribute(nc.builder().getStringAttr(name), a);
-}
-
-RankedTensorType tensorType(Value v) {
-  return cast<RankedTensorType>(v.getType());
-}
-
 /// An integer flag attribute: 0 or 1 (anything else is an error).
 FailureOr<bool> flagAttr(NodeContext &nc, StringRef name, bool def) {
   auto v = nc.intAttr(name, def ? 1 : 0);
@@ -35,22 +27,6 @@ FailureOr<bool> flagAttr(NodeContext &nc, StringRef name, bool def) {
   if (*v != 0 && *v != 1)
     return nc.fail("attribute '" + name + "' must be 0 or 1, got " + Twine(*v));
   return *v == 1;
-}
-
-/// Builds OpTy from the node's inputs [0, n) with `attrs`; output 0.
-template <typename OpTy>
-LogicalResult buildOne(NodeContext &nc, int n,
-                       ArrayRef<NamedAttribute> attrs = {}) {
-  if (failed(nc.expectInputs(n, n)))
-    return failure();
-  SmallVector<Value, 3> operands;
-  for (int i = 0; i < n; ++i)
-    operands.push_back(nc.input(i));
-  auto r = nc.build1<OpTy>(operands, attrs);
-  if (failed(r))
-    return failure();
-  nc.setOutput(0, *r);
-  return success();
 }
 
 template <typename OpTy> ConvertFn plain(int n, int sinceOpset = 0) {

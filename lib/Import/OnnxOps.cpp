@@ -211,18 +211,19 @@ NodeContext::buildNamed(StringRef name, ValueRange operands,
 // Helpers
 //===----------------------------------------------------------------------===//
 
-static std::string typeStr(Type t) {
+std::string gptq::onnximport::typeStr(Type t) {
   std::string s;
   llvm::raw_string_ostream os(s);
   os << t;
   return s;
 }
 
-static RankedTensorType tensorType(Value v) {
+RankedTensorType gptq::onnximport::tensorType(Value v) {
   return cast<RankedTensorType>(v.getType());
 }
 
-static NamedAttribute named(NodeContext &nc, StringRef name, Attribute a) {
+NamedAttribute gptq::onnximport::named(NodeContext &nc, StringRef name,
+                                       Attribute a) {
   return NamedAttribute(nc.builder().getStringAttr(name), a);
 }
 
@@ -240,18 +241,7 @@ static FailureOr<Value> asI64(NodeContext &nc, Value v, StringRef what) {
 
 /// Ops whose N inputs map one to one onto the nn op's operands.
 template <typename OpTy, int N> static ConvertFn direct() {
-  return [](NodeContext &nc) -> LogicalResult {
-    if (failed(nc.expectInputs(N, N)))
-      return failure();
-    SmallVector<Value, 3> operands;
-    for (int i = 0; i < N; ++i)
-      operands.push_back(nc.input(i));
-    auto r = nc.build1<OpTy>(operands);
-    if (failed(r))
-      return failure();
-    nc.setOutput(0, *r);
-    return success();
-  };
+  return [](NodeContext &nc) { return buildOne<OpTy>(nc, N); };
 }
 template <typename OpTy> static ConvertFn unary() { return direct<OpTy, 1>(); }
 template <typename OpTy> static ConvertFn binary() { return direct<OpTy, 2>(); }

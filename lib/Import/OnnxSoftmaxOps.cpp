@@ -24,14 +24,6 @@ using namespace gptq::onnximport;
 
 namespace {
 
-NamedAttribute named(NodeContext &nc, StringRef name, Attribute a) {
-  return NamedAttribute(nc.builder().getStringAttr(name), a);
-}
-
-RankedTensorType tensorType(Value v) {
-  return cast<RankedTensorType>(v.getType());
-}
-
 /// Builds the operator along dimension `axis` (non-negative) of `x`.
 using AlongAxisFn =
     llvm::function_ref<FailureOr<Value>(NodeContext &, Value, int64_t)>;
@@ -48,12 +40,8 @@ LogicalResult convertFamily(NodeContext &nc, AlongAxisFn along) {
   Value x = nc.input(0);
   auto type = tensorType(x);
   if (!isa<FloatType>(type.getElementType()))
-    return nc.fail("input must be a float tensor, got element type " + [&] {
-      std::string s;
-      llvm::raw_string_ostream os(s);
-      os << type.getElementType();
-      return s;
-    }());
+    return nc.fail("input must be a float tensor, got element type " +
+                   typeStr(type.getElementType()));
   int64_t r = type.getRank(), axis = *axisAttr;
   if (r == 0)
     return nc.fail("input must have rank >= 1");
