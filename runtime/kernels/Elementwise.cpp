@@ -1,7 +1,7 @@
 //===- Elementwise.cpp - unary, binary, where, clip, gelu, cast -*- C++ -*-===//
 
+#include "runtime/kernels/Elementwise.h"
 #include "runtime/kernels/Kernels.h"
-#include "runtime/kernels/KernelUtils.h"
 
 #include <cmath>
 #include <limits>
@@ -9,29 +9,7 @@
 namespace gptq::rt::kern {
 namespace {
 
-/// Unsigned type wide enough that wrapping arithmetic on T never promotes
-/// to (overflowing) int.
-template <typename T>
-using WideU = std::conditional_t<(sizeof(T) <= 4), uint32_t, uint64_t>;
-
-template <typename T> inline T addOp(T a, T b) {
-  if constexpr (std::is_integral<T>::value)
-    return T(WideU<T>(a) + WideU<T>(b));
-  else
-    return a + b;
-}
-template <typename T> inline T subOp(T a, T b) {
-  if constexpr (std::is_integral<T>::value)
-    return T(WideU<T>(a) - WideU<T>(b));
-  else
-    return a - b;
-}
-template <typename T> inline T mulOp(T a, T b) {
-  if constexpr (std::is_integral<T>::value)
-    return T(WideU<T>(a) * WideU<T>(b));
-  else
-    return a * b;
-}
+/// a / b; signed integers truncate toward zero and MIN / -1 wraps.
 template <typename T> inline T divOp(T a, T b) {
   if constexpr (std::is_integral<T>::value && std::is_signed<T>::value) {
     if (b == T(-1)) // -MIN overflows: wrap like the other ops
@@ -41,76 +19,17 @@ template <typename T> inline T divOp(T a, T b) {
     return T(a / b);
   }
 }
-/// Min / max that propagate NaN.
-template <typename T> inline T minOp(T a, T b) {
-  if constexpr (std::is_floating_point<T>::value)
-    return a != a ? a : b != b ? b : (b < a ? b : a);
-  else
-    return b < a ? b : a;
-}
-template <typename T> inline T maxOp(T a, T b) {
-  if constexpr (std::is_floating_point<T>::value)
-    return a != a ? a : b != b ? b : (a < b ? b : a);
-  else
-    return a < b ? b : a;
-}
 
+/// Tags of the contiguous / broadcast operand variants of a loop.
 using True = std::true_type;
 using False = std::false_type;
 
-/// out[i] = op(a[i], b[i]) over a two-operand broadcast.
-template <typename TA, typename TB, typename TO, typename Op>
-void applyBinary(const Broadcast &bc, const TA *pa, const TB *pb, TO *po,
-                 Op op, int64_t grain = kElementwiseGrain) {
-  auto run = [&](auto ca, auto cb) {
-    constexpr bool CA = decltype(ca)::value, CB = decltype(cb)::value;
-    parallelRuns(bc, grain, [&](const int64_t *offs, int64_t o, int64_t n) {
-      const TA *__restrict x = pa + offs[0];
-      const TB *__restrict y = pb + offs[1];
-      TO *__restrict z = po + o;
-      // Broadcast operands are hoisted so that every variant vectorizes.
-      if constexpr (CA && CB) {
-        for (int64_t i = 0; i < n; ++i)
-          z[i] = op(x[i], y[i]);
-      } else if constexpr (CA) {
-        const TB yv = y[0];
-        for (int64_t i = 0; i < n; ++i)
-          z[i] = op(x[i], yv);
-      } else if constexpr (CB) {
-        const TA xv = x[0];
-        for (int64_t i = 0; i < n; ++i)
-          z[i] = op(xv, y[i]);
-      } else {
-        const TO v = op(x[0], y[0]);
-        for (int64_t i = 0; i < n; ++i)
-          z[i] = v;
-      }
-    });
-  };
-  bool ca = bc.innerContiguous(0), cb = bc.innerContiguous(1);
-  if (ca && cb)
-    run(True(), True());
-  else if (ca)
-    run(True(), False());
-  else if (cb)
-    run(False(), True());
-  else
-    run(False(), False());
-}
+} // namespace
 
-/// out[i] = f(x[i]) over contiguous data.
-template <typename TI, typename TO, typename F>
-void mapUnary(const TI *x, TO *y, int64_t n, F f,
-              int64_t grain = kElementwiseGrain) {
-  parallelFor(n, grain, [&](int64_t b, int64_t e) {
-    const TI *__restrict xs = x;
-    TO *__restrict ys = y;
-    for (int64_t i = b; i < e; ++i)
-      ys[i] = f(xs[i]);
-  });
-}
+//===----------------------------------------------------------------------===//
+// Shared checks (Elementwise.h)
+//===----------------------------------------------------------------------===//
 
-/// Checks that two operands broadcast; returns the result shape.
 Status broadcastOperands(const KernelArgs &a, Shape &out) {
   if (!broadcastShapes(a.inputs[0]->shape(), a.inputs[1]->shape(), out))
     return fail(a, "operands are not broadcastable: ",
@@ -125,6 +44,26 @@ Status sameDTypes(const KernelArgs &a) {
                 y.describe());
   return Status::ok();
 }
+
+Status parseScatterReduction(const KernelArgs &a, const std::string &name,
+                             ScatterReduction &out) {
+  if (name == "none")
+    out = ScatterReduction::None;
+  else if (name == "add")
+    out = ScatterReduction::Add;
+  else if (name == "mul")
+    out = ScatterReduction::Mul;
+  else if (name == "max")
+    out = ScatterReduction::Max;
+  else if (name == "min")
+    out = ScatterReduction::Min;
+  else
+    return fail(a, "reduction must be one of none, add, mul, max, min; got \"",
+                name, "\"");
+  return Status::ok();
+}
+
+namespace {
 
 //===----------------------------------------------------------------------===//
 // Binary arithmetic
@@ -600,8 +539,7 @@ Status unaryNumericImpl(const KernelArgs &a) {
 
 Status kernelUnaryNumeric(const KernelArgs &a) {
   GPTQ_RT_TRY(checkArity(a, 1, 1));
-  if (a.inputs[0]->dtype() == DType::Bool)
-    return fail(a, "expects a numeric tensor, got ", a.inputs[0]->describe());
+  GPTQ_RT_TRY(checkNumeric(a, *a.inputs[0]));
   return withF32(a, unaryNumericImpl);
 }
 
@@ -637,8 +575,7 @@ Status clipImpl(const KernelArgs &a) {
 
 Status kernelClip(const KernelArgs &a) {
   GPTQ_RT_TRY(checkArity(a, 1, 1));
-  if (a.inputs[0]->dtype() == DType::Bool)
-    return fail(a, "expects a numeric tensor, got ", a.inputs[0]->describe());
+  GPTQ_RT_TRY(checkNumeric(a, *a.inputs[0]));
   return withF32(a, clipImpl);
 }
 

@@ -11,27 +11,13 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/kernels/KernelUtils.h"
+#include "runtime/kernels/Elementwise.h"
 #include "runtime/kernels/Kernels.h"
 
 #include <cmath>
 
 namespace gptq::rt::kern {
 namespace {
-
-int64_t productOf(const Shape &s, size_t begin, size_t end) {
-  int64_t n = 1;
-  for (size_t i = begin; i < end; ++i)
-    n *= s[i];
-  return n;
-}
-
-std::vector<int64_t> stridesOf(const Shape &s) {
-  std::vector<int64_t> st(s.size(), 1);
-  for (size_t d = s.size(); d-- > 1;)
-    st[d - 1] = st[d] * s[d];
-  return st;
-}
 
 /// Reads integer indices, wrapping negative values into [0, dim); fails
 /// naming the first one out of range.
@@ -157,28 +143,13 @@ Status elementOffsets(const KernelArgs &a, const Tensor &x, const Tensor &idx,
   return Status::ok();
 }
 
-template <typename T> inline T combine(T dst, T src, int red) {
-  using W = std::conditional_t<
-      std::is_floating_point<T>::value, T,
-      std::conditional_t<(sizeof(T) <= 4), uint32_t, uint64_t>>;
-  switch (red) {
-  case 1:
-    return T(W(dst) + W(src));
-  case 2:
-    return T(W(dst) * W(src));
-  case 3: // max, NaN propagating
-    return dst != dst ? dst : (src > dst || src != src) ? src : dst;
-  default: // min
-    return dst != dst ? dst : (src < dst || src != src) ? src : dst;
-  }
-}
-
 Status scatterElementsImpl(const KernelArgs &a) {
   const Tensor &x = *a.inputs[0], &idx = *a.inputs[1], &upd = *a.inputs[2];
   std::vector<int64_t> offs;
   GPTQ_RT_TRY(elementOffsets(a, x, idx, offs));
-  std::string red = a.step.attrs.getString("reduction", "none");
-  int code = red == "add" ? 1 : red == "mul" ? 2 : red == "max" ? 3 : 4;
+  ScatterReduction red;
+  GPTQ_RT_TRY(parseScatterReduction(
+      a, a.step.attrs.getString("reduction", "none"), red));
   Tensor *out;
   GPTQ_RT_TRY(allocOutput(a, 0, x.dtype(), x.shape(), out));
   std::memcpy(out->raw(), x.raw(), x.nbytes());
@@ -187,7 +158,7 @@ Status scatterElementsImpl(const KernelArgs &a) {
     T *po = out->data<T>();
     const T *pu = upd.data<T>();
     for (size_t i = 0; i < offs.size(); ++i)
-      po[offs[i]] = combine(po[offs[i]], pu[i], code);
+      po[offs[i]] = scatterCombine(po[offs[i]], pu[i], red);
   });
   return Status::ok();
 }
@@ -224,11 +195,9 @@ Status kernelScatterElements(const KernelArgs &a) {
     return fail(a, "updates ", upd.describe(),
                 " must have the shape of indices ", idx.describe());
   std::string red = a.step.attrs.getString("reduction", "none");
-  if (red != "none" && red != "add" && red != "mul" && red != "max" &&
-      red != "min")
-    return fail(a, "reduction must be one of none, add, mul, max, min; got \"",
-                red, "\"");
-  if (red == "none") {
+  ScatterReduction kind;
+  GPTQ_RT_TRY(parseScatterReduction(a, red, kind));
+  if (kind == ScatterReduction::None) {
     std::vector<int64_t> offs;
     GPTQ_RT_TRY(elementOffsets(a, x, idx, offs));
     Tensor *out;
@@ -362,8 +331,7 @@ Status argImpl(const KernelArgs &a) {
 Status kernelArgMinMax(const KernelArgs &a) {
   GPTQ_RT_TRY(checkArity(a, 1, 1));
   const Tensor &x = *a.inputs[0];
-  if (x.dtype() == DType::Bool)
-    return fail(a, "expects a numeric tensor, got ", x.describe());
+  GPTQ_RT_TRY(checkNumeric(a, x));
   if (x.rank() < 1)
     return fail(a, "expects rank >= 1, got ", x.describe());
   return withF32(a, argImpl);

@@ -107,6 +107,29 @@ Status readShape(const KernelArgs &a, const Tensor &t, const char *what,
   return Status::ok();
 }
 
+Status checkNumeric(const KernelArgs &a, const Tensor &t) {
+  if (t.dtype() == DType::Bool)
+    return fail(a, "expects a numeric tensor, got ", t.describe());
+  return Status::ok();
+}
+
+std::vector<int64_t> stridesOf(const Shape &shape) {
+  std::vector<int64_t> s(shape.size());
+  int64_t acc = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}
+
+int64_t productOf(const Shape &shape, size_t begin, size_t end) {
+  int64_t n = 1;
+  for (size_t i = begin; i < end && i < shape.size(); ++i)
+    n *= shape[i];
+  return n;
+}
+
 bool broadcastShapes(const Shape &a, const Shape &b, Shape &out) {
   size_t r = std::max(a.size(), b.size());
   out.assign(r, 1);
@@ -223,6 +246,54 @@ void Broadcast::init(const Shape &out, const std::vector<const Shape *> &shapes)
         strides[k].push_back(st[k][d]);
     }
   }
+}
+
+Status reductionShape(const KernelArgs &a, const Tensor &x,
+                      std::vector<bool> &reduced, Shape &shape) {
+  std::vector<int64_t> axes;
+  GPTQ_RT_TRY(normalizeAxes(a, a.step.attrs.getInts("axes"), x.rank(), axes));
+  bool keep = a.step.attrs.getInt("keepdims", 1) != 0;
+  reduced.assign(x.rank(), axes.empty());
+  for (int64_t ax : axes)
+    reduced[ax] = true;
+  shape.clear();
+  for (int64_t d = 0; d < x.rank(); ++d) {
+    if (!reduced[d])
+      shape.push_back(x.dim(d));
+    else if (keep)
+      shape.push_back(1);
+  }
+  return Status::ok();
+}
+
+ReduceGroups::ReduceGroups(const Shape &shape,
+                           const std::vector<bool> &reduced) {
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1)
+      continue;
+    if (!dims.empty() && isRed.back() == reduced[d]) {
+      dims.back() *= shape[d];
+      continue;
+    }
+    dims.push_back(shape[d]);
+    isRed.push_back(reduced[d]);
+  }
+}
+
+Broadcast ReduceGroups::iterator(int64_t total) const {
+  Broadcast it;
+  it.numOperands = 1;
+  it.total = total;
+  it.dims = dims;
+  it.strides.assign(1, std::vector<int64_t>(dims.size(), 0));
+  int64_t stride = 1;
+  for (size_t g = dims.size(); g-- > 0;) {
+    if (!isRed[g]) {
+      it.strides[0][g] = stride;
+      stride *= dims[g];
+    }
+  }
+  return it;
 }
 
 void sliceRange(int64_t dim, int64_t start, int64_t end, int64_t step,

@@ -59,8 +59,16 @@ Status readInts(const KernelArgs &a, const Tensor &t, const char *what,
 Status readShape(const KernelArgs &a, const Tensor &t, const char *what,
                  Shape &out);
 
+/// Fails with "expects a numeric tensor" when `t` is a bool tensor.
+Status checkNumeric(const KernelArgs &a, const Tensor &t);
+
 /// numpy broadcast of two shapes; false if incompatible.
 bool broadcastShapes(const Shape &a, const Shape &b, Shape &out);
+
+/// Row-major element strides of `shape`.
+std::vector<int64_t> stridesOf(const Shape &shape);
+/// The number of elements of dimensions [begin, end) of `shape`.
+int64_t productOf(const Shape &shape, size_t begin, size_t end);
 
 /// ONNX Slice on one axis of size `dim`: clamps `start`/`end` (negative
 /// counting from the end) for the direction of `step` (non-zero) and returns
@@ -202,6 +210,29 @@ struct Broadcast {
 
 /// Elements per parallel chunk for cheap elementwise work.
 constexpr int64_t kElementwiseGrain = 1 << 15;
+
+/// A reduction of `x` as a reduce step asks for it (attributes "axes", none
+/// meaning all, and "keepdims"): the reduced dimensions and the result shape.
+Status reductionShape(const KernelArgs &a, const Tensor &x,
+                      std::vector<bool> &reduced, Shape &shape);
+
+/// The dimensions of a reduction collapsed into alternating groups of kept
+/// and reduced ones (dimensions of size 1 dropped), and the iteration that
+/// sends every input element to its output element.
+struct ReduceGroups {
+  std::vector<int64_t> dims;
+  std::vector<bool> isRed;
+
+  ReduceGroups(const Shape &shape, const std::vector<bool> &reduced);
+  /// Whether the innermost group is reduced: then every element of a run of
+  /// `iterator()` goes to the run's output element.
+  bool innerReduced() const { return !dims.empty() && isRed.back(); }
+  /// Row-major runs over the `total` input elements (Broadcast::forRuns):
+  /// offs[0] is the output element of the run's first input element, and
+  /// the following ones go to the next output elements unless
+  /// innerReduced().
+  Broadcast iterator(int64_t total) const;
+};
 
 /// The broadcast iteration split over the thread pool.
 template <typename Fn>

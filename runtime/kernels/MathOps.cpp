@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/kernels/KernelUtils.h"
+#include "runtime/kernels/Elementwise.h"
 #include "runtime/kernels/Kernels.h"
 
 #include <cmath>
@@ -16,40 +16,11 @@
 namespace gptq::rt::kern {
 namespace {
 
-/// y[i] = f(x[i]) over contiguous data, in parallel.
-template <typename TI, typename TO, typename F>
-void mapElems(const TI *x, TO *y, int64_t n, F f) {
-  parallelFor(n, kElementwiseGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i)
-      y[i] = f(x[i]);
-  });
-}
-
-/// out = f(x, y) over the broadcast of two operands.
-template <typename T, typename TO, typename F>
-void mapBroadcast(const Tensor &x, const Tensor &y, Tensor &out, F f) {
-  Broadcast bc;
-  bc.init(out.shape(), {&x.shape(), &y.shape()});
-  const T *px = x.data<T>(), *py = y.data<T>();
-  TO *po = out.data<TO>();
-  parallelRuns(bc, kElementwiseGrain,
-               [&](const int64_t *offs, int64_t o, int64_t n) {
-                 const T *xs = px + offs[0];
-                 const T *ys = py + offs[1];
-                 bool cx = bc.innerContiguous(0), cy = bc.innerContiguous(1);
-                 for (int64_t i = 0; i < n; ++i)
-                   po[o + i] = f(xs[cx ? i : 0], ys[cy ? i : 0]);
-               });
-}
-
+/// Checks that the two operands have one dtype and broadcast; returns the
+/// result shape.
 Status broadcastPair(const KernelArgs &a, Shape &shape) {
-  const Tensor &x = *a.inputs[0], &y = *a.inputs[1];
-  if (x.dtype() != y.dtype())
-    return fail(a, "operand dtypes differ: ", x.describe(), " vs ",
-                y.describe());
-  if (!broadcastShapes(x.shape(), y.shape(), shape))
-    return fail(a, "operands are not broadcastable: ", shapesList({&x, &y}));
-  return Status::ok();
+  GPTQ_RT_TRY(sameDTypes(a));
+  return broadcastOperands(a, shape);
 }
 
 //===----------------------------------------------------------------------===//
@@ -66,7 +37,7 @@ Status predicateImpl(const KernelArgs &a) {
   if (isHalf(x.dtype())) {
     // On the bits: exponent all ones; a zero mantissa is an infinity.
     uint16_t inf = x.dtype() == DType::F16 ? 0x7c00 : 0x7f80;
-    mapElems(x.data<uint16_t>(), out->data<uint8_t>(), x.numel(),
+    mapUnary(x.data<uint16_t>(), out->data<uint8_t>(), x.numel(),
              [=](uint16_t h) {
                uint16_t mag = h & 0x7fff;
                if (isNan)
@@ -81,9 +52,9 @@ Status predicateImpl(const KernelArgs &a) {
     const T inf = std::numeric_limits<T>::infinity();
     uint8_t *po = out->data<uint8_t>();
     if (isNan)
-      mapElems(x.data<T>(), po, x.numel(), [](T v) { return uint8_t(v != v); });
+      mapUnary(x.data<T>(), po, x.numel(), [](T v) { return uint8_t(v != v); });
     else
-      mapElems(x.data<T>(), po, x.numel(), [=](T v) {
+      mapUnary(x.data<T>(), po, x.numel(), [=](T v) {
         return uint8_t((pos && v == inf) || (neg && v == -inf));
       });
   });
@@ -100,7 +71,7 @@ Status signImpl(const KernelArgs &a) {
   GPTQ_RT_TRY(allocOutput(a, 0, x.dtype(), x.shape(), out));
   visitNative(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    mapElems(x.data<T>(), out->data<T>(), x.numel(), [](T v) {
+    mapUnary(x.data<T>(), out->data<T>(), x.numel(), [](T v) {
       if constexpr (std::is_floating_point<T>::value) {
         if (v != v)
           return v; // NaN stays NaN (numpy, PyTorch)
@@ -118,7 +89,7 @@ Status roundImpl(const KernelArgs &a) {
   visitFloat(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     // nearbyint in the default rounding mode (to nearest, ties to even).
-    mapElems(x.data<T>(), out->data<T>(), x.numel(),
+    mapUnary(x.data<T>(), out->data<T>(), x.numel(),
              [](T v) { return std::nearbyint(v); });
   });
   return Status::ok();
@@ -164,8 +135,8 @@ Status modImpl(const KernelArgs &a) {
           }
       }
     }
-    mapBroadcast<T, T>(x, y, *out,
-                       [fmod](T u, T v) { return modElem(u, v, fmod); });
+    applyBinary<T, T>(x, y, *out,
+                      [fmod](T u, T v) { return modElem(u, v, fmod); });
   });
   return st;
 }
@@ -202,8 +173,7 @@ Status kernelIsNaNInf(const KernelArgs &a) {
 
 Status kernelSign(const KernelArgs &a) {
   GPTQ_RT_TRY(checkArity(a, 1, 1));
-  if (a.inputs[0]->dtype() == DType::Bool)
-    return fail(a, "expects a numeric tensor, got ", a.inputs[0]->describe());
+  GPTQ_RT_TRY(checkNumeric(a, *a.inputs[0]));
   return withF32(a, signImpl);
 }
 
@@ -241,13 +211,13 @@ Status kernelBitwise(const KernelArgs &a) {
     using T = typename decltype(tag)::type;
     switch (kind) {
     case OpKind::BitwiseAnd:
-      mapBroadcast<T, T>(x, y, *out, [](T u, T v) { return T(u & v); });
+      applyBinary<T, T>(x, y, *out, [](T u, T v) { return T(u & v); });
       break;
     case OpKind::BitwiseOr:
-      mapBroadcast<T, T>(x, y, *out, [](T u, T v) { return T(u | v); });
+      applyBinary<T, T>(x, y, *out, [](T u, T v) { return T(u | v); });
       break;
     default:
-      mapBroadcast<T, T>(x, y, *out, [](T u, T v) { return T(u ^ v); });
+      applyBinary<T, T>(x, y, *out, [](T u, T v) { return T(u ^ v); });
       break;
     }
   });
@@ -262,7 +232,7 @@ Status kernelBitwiseNot(const KernelArgs &a) {
   GPTQ_RT_TRY(allocOutput(a, 0, x.dtype(), x.shape(), out));
   visitInteger(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    mapElems(x.data<T>(), out->data<T>(), x.numel(), [](T v) { return T(~v); });
+    mapUnary(x.data<T>(), out->data<T>(), x.numel(), [](T v) { return T(~v); });
   });
   return Status::ok();
 }

@@ -1,7 +1,7 @@
 //===- Misc.cpp - trilu, cumsum, scatter_nd, rotary_embedding ---*- C++ -*-===//
 
+#include "runtime/kernels/Elementwise.h"
 #include "runtime/kernels/Kernels.h"
-#include "runtime/kernels/KernelUtils.h"
 
 #include <cmath>
 
@@ -57,11 +57,8 @@ Status cumsumImpl(const KernelArgs &a) {
   bool reverse = a.step.attrs.getInt("reverse", 0) != 0;
   Tensor *out;
   GPTQ_RT_TRY(allocOutput(a, 0, x.dtype(), x.shape(), out));
-  int64_t outer = 1, len = x.dim(axis), inner = 1;
-  for (int64_t d = 0; d < axis; ++d)
-    outer *= x.dim(d);
-  for (int64_t d = axis + 1; d < x.rank(); ++d)
-    inner *= x.dim(d);
+  int64_t outer = productOf(x.shape(), 0, axis), len = x.dim(axis),
+          inner = productOf(x.shape(), axis + 1, x.rank());
   visitNative(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     using Acc = std::conditional_t<std::is_floating_point<T>::value, double,
@@ -96,8 +93,7 @@ Status cumsumImpl(const KernelArgs &a) {
 Status kernelCumSum(const KernelArgs &a) {
   GPTQ_RT_TRY(checkArity(a, 1, 1));
   const Tensor &x = *a.inputs[0];
-  if (x.dtype() == DType::Bool)
-    return fail(a, "expects a numeric tensor, got ", x.describe());
+  GPTQ_RT_TRY(checkNumeric(a, x));
   if (x.rank() < 1)
     return fail(a, "expects rank >= 1, got ", x.describe());
   return withF32(a, cumsumImpl);
@@ -165,30 +161,21 @@ Status scatterReduceImpl(const KernelArgs &a) {
   std::vector<int64_t> offsets;
   int64_t slice;
   GPTQ_RT_TRY(scatterOffsets(a, offsets, slice));
-  std::string red = a.step.attrs.getString("reduction", "none");
+  ScatterReduction red;
+  GPTQ_RT_TRY(parseScatterReduction(
+      a, a.step.attrs.getString("reduction", "none"), red));
   Tensor *out;
   GPTQ_RT_TRY(allocOutput(a, 0, data.dtype(), data.shape(), out));
   std::memcpy(out->raw(), data.raw(), data.nbytes());
   visitNative(data.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    using W = std::conditional_t<std::is_floating_point<T>::value, T,
-                                 std::conditional_t<(sizeof(T) <= 4), uint32_t,
-                                                    uint64_t>>;
     T *po = out->data<T>();
     const T *pu = upd.data<T>();
     for (size_t u = 0; u < offsets.size(); ++u) {
       T *dst = po + offsets[u];
       const T *src = pu + (int64_t)u * slice;
-      for (int64_t i = 0; i < slice; ++i) {
-        if (red == "add")
-          dst[i] = T(W(dst[i]) + W(src[i]));
-        else if (red == "mul")
-          dst[i] = T(W(dst[i]) * W(src[i]));
-        else if (red == "max")
-          dst[i] = dst[i] != dst[i] ? dst[i] : (src[i] > dst[i] || src[i] != src[i]) ? src[i] : dst[i];
-        else
-          dst[i] = dst[i] != dst[i] ? dst[i] : (src[i] < dst[i] || src[i] != src[i]) ? src[i] : dst[i];
-      }
+      for (int64_t i = 0; i < slice; ++i)
+        dst[i] = scatterCombine(dst[i], src[i], red);
     }
   });
   return Status::ok();
@@ -199,12 +186,10 @@ Status scatterReduceImpl(const KernelArgs &a) {
 Status kernelScatterND(const KernelArgs &a) {
   GPTQ_RT_TRY(checkArity(a, 3, 3));
   std::string red = a.step.attrs.getString("reduction", "none");
-  if (red != "none" && red != "add" && red != "mul" && red != "max" &&
-      red != "min")
-    return fail(a, "reduction must be one of none, add, mul, max, min; got \"",
-                red, "\"");
+  ScatterReduction kind;
+  GPTQ_RT_TRY(parseScatterReduction(a, red, kind));
   const Tensor &data = *a.inputs[0];
-  if (red != "none") {
+  if (kind != ScatterReduction::None) {
     if (data.dtype() == DType::Bool)
       return fail(a, "reduction '", red, "' needs numeric data, got ",
                   data.describe());

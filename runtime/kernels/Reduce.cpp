@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/kernels/Elementwise.h"
 #include "runtime/kernels/Kernels.h"
-#include "runtime/kernels/KernelUtils.h"
 
 #include <cmath>
 #include <limits>
@@ -37,17 +37,6 @@ template <typename T> T reduceIdentity(OpKind k) {
   return std::numeric_limits<T>::max();
 }
 
-template <typename T> inline T maxNan(T a, T b) {
-  if constexpr (std::is_floating_point<T>::value)
-    return a != a ? a : b != b ? b : (a < b ? b : a);
-  return a < b ? b : a;
-}
-template <typename T> inline T minNan(T a, T b) {
-  if constexpr (std::is_floating_point<T>::value)
-    return a != a ? a : b != b ? b : (b < a ? b : a);
-  return b < a ? b : a;
-}
-
 template <typename T> inline SumAcc<T> addWrap(SumAcc<T> acc, T v) {
   if constexpr (std::is_floating_point<T>::value)
     return acc + (double)v;
@@ -58,19 +47,9 @@ template <typename T> inline SumAcc<T> addWrap(SumAcc<T> acc, T v) {
 template <typename T>
 void reduceTyped(const Tensor &x, Tensor &out, OpKind kind,
                  const std::vector<bool> &reduced) {
-  // Collapse into alternating groups of kept / reduced dimensions.
-  std::vector<int64_t> dims;
-  std::vector<bool> isRed;
-  for (int64_t d = 0; d < x.rank(); ++d) {
-    if (x.dim(d) == 1)
-      continue;
-    if (!dims.empty() && isRed.back() == reduced[d]) {
-      dims.back() *= x.dim(d);
-      continue;
-    }
-    dims.push_back(x.dim(d));
-    isRed.push_back(reduced[d]);
-  }
+  ReduceGroups groups(x.shape(), reduced);
+  const std::vector<int64_t> &dims = groups.dims;
+  const std::vector<bool> &isRed = groups.isRed;
   int64_t count = 1, outN = out.numel();
   for (size_t g = 0; g < dims.size(); ++g)
     if (isRed[g])
@@ -107,12 +86,12 @@ void reduceTyped(const Tensor &x, Tensor &out, OpKind kind,
                     } else if (kind == OpKind::ReduceMax) {
                       T m = row[0];
                       for (int64_t i = 1; i < n; ++i)
-                        m = maxNan(m, row[i]);
+                        m = maxOp(m, row[i]);
                       po[r] = m;
                     } else {
                       T m = row[0];
                       for (int64_t i = 1; i < n; ++i)
-                        m = minNan(m, row[i]);
+                        m = minOp(m, row[i]);
                       po[r] = m;
                     }
                   }
@@ -120,19 +99,8 @@ void reduceTyped(const Tensor &x, Tensor &out, OpKind kind,
     return;
   }
   // General: accumulate every input element into its output slot.
-  Broadcast it;
-  it.numOperands = 1;
-  it.total = x.numel();
-  it.dims = dims;
-  it.strides.assign(1, std::vector<int64_t>(dims.size(), 0));
-  int64_t stride = 1;
-  for (size_t g = dims.size(); g-- > 0;) {
-    if (!isRed[g]) {
-      it.strides[0][g] = stride;
-      stride *= dims[g];
-    }
-  }
-  bool innerReduced = !dims.empty() && isRed.back();
+  Broadcast it = groups.iterator(x.numel());
+  bool innerReduced = groups.innerReduced();
   if (isSum) {
     std::vector<SumAcc<T>> acc(outN, SumAcc<T>(0));
     it.forRuns(0, it.total, [&](const int64_t *offs, int64_t o, int64_t n) {
@@ -159,35 +127,25 @@ void reduceTyped(const Tensor &x, Tensor &out, OpKind kind,
     if (innerReduced) {
       T m = po[offs[0]];
       for (int64_t i = 0; i < n; ++i)
-        m = isMax ? maxNan(m, row[i]) : minNan(m, row[i]);
+        m = isMax ? maxOp(m, row[i]) : minOp(m, row[i]);
       po[offs[0]] = m;
     } else {
       T *dst = po + offs[0];
       for (int64_t i = 0; i < n; ++i)
-        dst[i] = isMax ? maxNan(dst[i], row[i]) : minNan(dst[i], row[i]);
+        dst[i] = isMax ? maxOp(dst[i], row[i]) : minOp(dst[i], row[i]);
     }
   });
 }
 
 Status reduceImpl(const KernelArgs &a) {
   const Tensor &x = *a.inputs[0];
-  std::vector<int64_t> axes;
-  GPTQ_RT_TRY(normalizeAxes(a, a.step.attrs.getInts("axes"), x.rank(), axes));
-  bool keep = a.step.attrs.getInt("keepdims", 1) != 0;
-  std::vector<bool> reduced(x.rank(), axes.empty());
-  for (int64_t ax : axes)
-    reduced[ax] = true;
+  std::vector<bool> reduced;
   Shape shape;
+  GPTQ_RT_TRY(reductionShape(a, x, reduced, shape));
   int64_t count = 1;
-  for (int64_t d = 0; d < x.rank(); ++d) {
-    if (!reduced[d])
-      shape.push_back(x.dim(d));
-    else {
+  for (int64_t d = 0; d < x.rank(); ++d)
+    if (reduced[d])
       count *= x.dim(d);
-      if (keep)
-        shape.push_back(1);
-    }
-  }
   if (count == 0 && a.step.kind == OpKind::ReduceMean && !isFloat(x.dtype()))
     return fail(a, "mean over zero elements of ", x.describe());
   Tensor *out;
@@ -203,8 +161,7 @@ Status reduceImpl(const KernelArgs &a) {
 
 Status kernelReduce(const KernelArgs &a) {
   GPTQ_RT_TRY(checkArity(a, 1, 1));
-  if (a.inputs[0]->dtype() == DType::Bool)
-    return fail(a, "expects a numeric tensor, got ", a.inputs[0]->describe());
+  GPTQ_RT_TRY(checkNumeric(a, *a.inputs[0]));
   return withF32(a, reduceImpl);
 }
 
@@ -334,11 +291,8 @@ Status softmaxImpl(const KernelArgs &a) {
   GPTQ_RT_TRY(normalizeAxis(a, a.step.attrs.getInt("axis", -1), x.rank(), axis));
   Tensor *out;
   GPTQ_RT_TRY(allocOutput(a, 0, x.dtype(), x.shape(), out));
-  int64_t outer = 1, len = x.dim(axis), inner = 1;
-  for (int64_t d = 0; d < axis; ++d)
-    outer *= x.dim(d);
-  for (int64_t d = axis + 1; d < x.rank(); ++d)
-    inner *= x.dim(d);
+  int64_t outer = productOf(x.shape(), 0, axis), len = x.dim(axis),
+          inner = productOf(x.shape(), axis + 1, x.rank());
   if (x.numel() == 0)
     return Status::ok();
   visitFloat(x.dtype(), [&](auto tag) {

@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/kernels/KernelUtils.h"
+#include "runtime/kernels/Elementwise.h"
 #include "runtime/kernels/Kernels.h"
 
 #include <cmath>
@@ -17,52 +17,27 @@
 namespace gptq::rt::kern {
 namespace {
 
-/// For every input element (row-major), the offset of its output element.
-void outputOffsets(const Tensor &x, const std::vector<bool> &reduced,
-                   std::vector<int64_t> &offs) {
-  int64_t r = x.rank();
-  std::vector<int64_t> st(r, 0);
-  int64_t stride = 1;
-  for (int64_t d = r - 1; d >= 0; --d)
-    if (!reduced[d]) {
-      st[d] = stride;
-      stride *= x.dim(d);
-    }
-  offs.resize(x.numel());
-  std::vector<int64_t> at(r, 0);
-  int64_t o = 0;
-  for (int64_t i = 0; i < x.numel(); ++i) {
-    offs[i] = o;
-    for (int64_t d = r - 1; d >= 0; --d) {
-      o += st[d];
-      if (++at[d] < x.dim(d))
-        break;
-      o -= st[d] * x.dim(d);
-      at[d] = 0;
-    }
-  }
+/// Calls f(i, o) for every input element i of a reduction, in row-major
+/// order, with o its output element.
+template <typename F>
+void forEachElement(const ReduceGroups &groups, int64_t total, F &&f) {
+  bool innerReduced = groups.innerReduced();
+  groups.iterator(total).forRuns(
+      0, total, [&](const int64_t *offs, int64_t i, int64_t n) {
+        for (int64_t k = 0; k < n; ++k)
+          f(i + k, offs[0] + (innerReduced ? 0 : k));
+      });
 }
 
 Status reduceMoreImpl(const KernelArgs &a) {
   const Tensor &x = *a.inputs[0];
-  std::vector<int64_t> axes;
-  GPTQ_RT_TRY(normalizeAxes(a, a.step.attrs.getInts("axes"), x.rank(), axes));
-  bool keep = a.step.attrs.getInt("keepdims", 1) != 0;
-  std::vector<bool> reduced(x.rank(), axes.empty());
-  for (int64_t ax : axes)
-    reduced[ax] = true;
+  std::vector<bool> reduced;
   Shape shape;
-  for (int64_t d = 0; d < x.rank(); ++d) {
-    if (!reduced[d])
-      shape.push_back(x.dim(d));
-    else if (keep)
-      shape.push_back(1);
-  }
+  GPTQ_RT_TRY(reductionShape(a, x, reduced, shape));
   Tensor *out;
   GPTQ_RT_TRY(allocOutput(a, 0, x.dtype(), shape, out));
-  std::vector<int64_t> offs;
-  outputOffsets(x, reduced, offs);
-  int64_t n = out->numel();
+  ReduceGroups groups(x.shape(), reduced);
+  int64_t total = x.numel(), n = out->numel();
   OpKind kind = a.step.kind;
   visitNative(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -71,38 +46,40 @@ Status reduceMoreImpl(const KernelArgs &a) {
     if constexpr (std::is_floating_point<T>::value) {
       if (kind == OpKind::ReduceLogSumExp) {
         std::vector<double> mx(n, -std::numeric_limits<double>::infinity());
-        for (int64_t i = 0; i < x.numel(); ++i) {
-          double v = px[i], &m = mx[offs[i]];
+        forEachElement(groups, total, [&](int64_t i, int64_t o) {
+          double v = px[i], &m = mx[o];
           if (v != v || m != m)
             m = std::nan("");
           else if (v > m)
             m = v;
-        }
+        });
         std::vector<double> sum(n, 0.0);
-        for (int64_t i = 0; i < x.numel(); ++i)
-          if (std::isfinite(mx[offs[i]]))
-            sum[offs[i]] += std::exp((double)px[i] - mx[offs[i]]);
+        forEachElement(groups, total, [&](int64_t i, int64_t o) {
+          if (std::isfinite(mx[o]))
+            sum[o] += std::exp((double)px[i] - mx[o]);
+        });
         for (int64_t o = 0; o < n; ++o)
           po[o] = std::isfinite(mx[o]) ? T(std::log(sum[o]) + mx[o]) : T(mx[o]);
         return;
       }
       bool isProd = kind == OpKind::ReduceProd;
       std::vector<double> acc(n, isProd ? 1.0 : 0.0);
-      for (int64_t i = 0; i < x.numel(); ++i) {
+      forEachElement(groups, total, [&](int64_t i, int64_t o) {
         double v = px[i];
         if (isProd)
-          acc[offs[i]] *= v;
+          acc[o] *= v;
         else
-          acc[offs[i]] += v * v;
-      }
+          acc[o] += v * v;
+      });
       for (int64_t o = 0; o < n; ++o)
         po[o] = T(isProd ? acc[o] : std::sqrt(acc[o]));
     } else {
       // Integers: the product wraps (L2 and log-sum-exp are refused).
-      using W = std::conditional_t<(sizeof(T) <= 4), uint32_t, uint64_t>;
+      using W = WideU<T>;
       std::vector<W> acc(n, W(1));
-      for (int64_t i = 0; i < x.numel(); ++i)
-        acc[offs[i]] = W(acc[offs[i]] * W(px[i]));
+      forEachElement(groups, total, [&](int64_t i, int64_t o) {
+        acc[o] = W(acc[o] * W(px[i]));
+      });
       for (int64_t o = 0; o < n; ++o)
         po[o] = T(acc[o]);
     }
@@ -115,8 +92,7 @@ Status reduceMoreImpl(const KernelArgs &a) {
 Status kernelReduceMore(const KernelArgs &a) {
   GPTQ_RT_TRY(checkArity(a, 1, 1));
   const Tensor &x = *a.inputs[0];
-  if (x.dtype() == DType::Bool)
-    return fail(a, "expects a numeric tensor, got ", x.describe());
+  GPTQ_RT_TRY(checkNumeric(a, x));
   if (a.step.kind != OpKind::ReduceProd && !isFloat(x.dtype()))
     return fail(a, "expects a floating-point tensor, got ", x.describe());
   return withF32(a, reduceMoreImpl);

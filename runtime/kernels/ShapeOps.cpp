@@ -58,24 +58,6 @@ void copyView(size_t esize, const void *base, const Shape &dims,
   });
 }
 
-/// Row-major element strides of `shape`.
-std::vector<int64_t> stridesOf(const Shape &shape) {
-  std::vector<int64_t> s(shape.size());
-  int64_t acc = 1;
-  for (size_t i = shape.size(); i-- > 0;) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
-
-int64_t product(const Shape &s, size_t begin, size_t end) {
-  int64_t n = 1;
-  for (size_t i = begin; i < end && i < s.size(); ++i)
-    n *= s[i];
-  return n;
-}
-
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -243,8 +225,8 @@ Status kernelGather(const KernelArgs &a) {
   shape.insert(shape.end(), x.shape().begin() + axis + 1, x.shape().end());
   Tensor *out;
   GPTQ_RT_TRY(allocOutput(a, 0, x.dtype(), shape, out));
-  int64_t outer = product(x.shape(), 0, axis);
-  int64_t inner = product(x.shape(), axis + 1, x.shape().size());
+  int64_t outer = productOf(x.shape(), 0, axis);
+  int64_t inner = productOf(x.shape(), axis + 1, x.shape().size());
   int64_t n = (int64_t)ids.size();
   size_t es = dtypeSize(x.dtype());
   size_t rowBytes = (size_t)inner * es;
@@ -300,8 +282,8 @@ Status kernelConcat(const KernelArgs &a) {
   Tensor *out;
   GPTQ_RT_TRY(allocOutput(a, 0, first.dtype(), shape, out));
   size_t es = dtypeSize(first.dtype());
-  int64_t outer = product(shape, 0, axis);
-  int64_t inner = product(shape, axis + 1, shape.size());
+  int64_t outer = productOf(shape, 0, axis);
+  int64_t inner = productOf(shape, axis + 1, shape.size());
   size_t outRow = (size_t)shape[axis] * inner * es;
   char *dst = static_cast<char *>(out->raw());
   size_t offset = 0;
@@ -352,8 +334,8 @@ Status kernelSplit(const KernelArgs &a) {
     return Status::ok();
   }
   size_t es = dtypeSize(x.dtype());
-  int64_t outer = product(x.shape(), 0, axis);
-  int64_t inner = product(x.shape(), axis + 1, x.shape().size());
+  int64_t outer = productOf(x.shape(), 0, axis);
+  int64_t inner = productOf(x.shape(), axis + 1, x.shape().size());
   size_t inRow = (size_t)dim * inner * es;
   const char *src = static_cast<const char *>(x.raw());
   size_t offset = 0;
