@@ -66,6 +66,13 @@ static int32_t onnxType(Type t) {
   return onnx::TensorProto::UNDEFINED;
 }
 
+/// The name of `op`'s location, or "".
+static std::string locName(Operation *op) {
+  if (auto n = dyn_cast<NameLoc>(op->getLoc()))
+    return n.getName().str();
+  return "";
+}
+
 namespace {
 class OnnxExporter {
 public:
@@ -81,11 +88,6 @@ private:
       out = name + "_" + std::to_string(i);
     used.insert(out);
     return out;
-  }
-  static std::string locName(Operation *op) {
-    if (auto n = dyn_cast<NameLoc>(op->getLoc()))
-      return n.getName().str();
-    return "";
   }
   std::string nameOf(Value v) { return names.lookup(v); }
   std::string define(Value v, StringRef base) {
@@ -167,6 +169,22 @@ private:
     rt::Tensor t = rt::Tensor::empty(*toDType(elem), {});
     t.setDouble(0, v);
     return initializer(base, onnxType(elem), {}, t.raw(), t.nbytes());
+  }
+  /// A `type` reduction node (ReduceMean, ReduceMax, ...) of `input` over
+  /// `axes` (none: all): the axes are an input from opset 18 (a constant
+  /// named after `base`), an attribute before.
+  onnx::NodeProto *reduceNode(StringRef type, const std::string &input,
+                              ArrayRef<int64_t> axes, bool keepdims,
+                              const std::string &output,
+                              const std::string &base, StringRef nodeName) {
+    std::vector<std::string> inputs{input};
+    if (opsetVersion >= 18 && !axes.empty())
+      inputs.push_back(constI64(axes, base + "_axes"));
+    auto *n = node(type, inputs, {output}, nodeName);
+    if (opsetVersion < 18 && !axes.empty())
+      attrInts(n, "axes", axes);
+    attrInt(n, "keepdims", keepdims);
+    return n;
   }
 
   LogicalResult exportConstant(nn::ConstantOp op);
@@ -264,9 +282,7 @@ LogicalResult OnnxExporter::exportConstant(nn::ConstantOp op) {
 static std::string layerNameOf(quant::MatMulNBitsOp op) {
   if (auto l = op->getAttrOfType<StringAttr>("gptq.layer"))
     return l.str();
-  if (auto n = dyn_cast<NameLoc>(op->getLoc()))
-    return n.getName().str();
-  return "";
+  return locName(op);
 }
 
 FailureOr<MatMulNBitsLayout> gptq::matMulNBitsLayout(int64_t bits,
@@ -580,13 +596,8 @@ LogicalResult OnnxExporter::exportAttention(nn::AttentionOp op) {
     // Fully masked rows (maximum -inf or the lowest finite value): zeros.
     std::string mx = tmp("row_max"), valid = tmp("row_valid"),
                 kept = tmp("probs_kept");
-    std::vector<std::string> rin{s};
-    if (opsetVersion >= 18)
-      rin.push_back(constI64({-1}, name + "_axes"));
-    auto *r = node("ReduceMax", rin, {mx}, name + "_row_max");
-    if (opsetVersion < 18)
-      attrInts(r, "axes", {-1});
-    attrInt(r, "keepdims", 1);
+    reduceNode("ReduceMax", s, {-1}, /*keepdims=*/true, mx, name,
+               name + "_row_max");
     double lowest =
         APFloat::getLargest(cast<FloatType>(elem).getFloatSemantics(),
                             /*Negative=*/true)
@@ -778,13 +789,7 @@ LogicalResult OnnxExporter::exportOp(Operation *op) {
     return success();
   }
   auto reduceAttr = [&](StringRef type, ArrayRef<int64_t> axes, bool keep) {
-    std::vector<std::string> inputs{in(0)};
-    if (opsetVersion >= 18 && !axes.empty())
-      inputs.push_back(constI64(axes, name + "_axes"));
-    auto *n = node(type, inputs, {result()}, name);
-    if (opsetVersion < 18 && !axes.empty())
-      attrInts(n, "axes", axes);
-    attrInt(n, "keepdims", keep);
+    reduceNode(type, in(0), axes, keep, result(), name, name);
     return success();
   };
   if (auto r = dyn_cast<nn::ReduceMeanOp>(op))
@@ -824,13 +829,8 @@ LogicalResult OnnxExporter::exportOp(Operation *op) {
                 eps = unique(name + "_eps"), root = unique(name + "_rms"),
                 normed = unique(name + "_normed");
     node("Mul", {in(0), in(0)}, {sq}, name + "_square");
-    std::vector<std::string> min{sq};
-    if (opsetVersion >= 18)
-      min.push_back(constI64(axes, name + "_axes"));
-    auto *m = node("ReduceMean", min, {mean}, name + "_reduce");
-    if (opsetVersion < 18)
-      attrInts(m, "axes", axes);
-    attrInt(m, "keepdims", 1);
+    reduceNode("ReduceMean", sq, axes, /*keepdims=*/true, mean, name,
+               name + "_reduce");
     node(
         "Add",
         {mean, constScalar(type.getElementType(),
