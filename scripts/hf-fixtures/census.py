@@ -72,10 +72,27 @@ ITEM = re.compile(r"(?:^|, )([A-Za-z0-9_.]+(?:::[A-Za-z0-9_]+)?) \((\d+) nodes?"
 
 
 def run_import(tool, model, timeout=300):
-    p = subprocess.run([tool, "--import-onnx", model, "-o", os.devnull],
+    p = subprocess.run([tool, "--import-onnx", model, "--op-stats", "-o", os.devnull],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                        timeout=timeout)
     return p.returncode, p.stdout.strip()
+
+
+STATS = re.compile(r"^(imported|after nn-canonicalize): (\d+) ops \((.*)\)$")
+
+
+def parse_stats(msg):
+    """--op-stats lines: {"imported": (n, {op: count}), "after nn-canonicalize": ...}."""
+    out = {}
+    for line in msg.splitlines():
+        mm = STATS.match(line.strip())
+        if mm:
+            ops = {}
+            for item in mm.group(3).split(", "):
+                c, _, op = item.partition(" ")
+                ops[op] = int(c)
+            out[mm.group(1)] = (int(mm.group(2)), ops)
+    return out
 
 
 def parse_unsupported(msg):
@@ -90,7 +107,7 @@ def parse_unsupported(msg):
 def importer(tool, path, model):
     rc, msg = run_import(tool, path)
     if rc == 0:
-        return dict(status="ok", unsupported=[], message="")
+        return dict(status="ok", unsupported=[], message="", stats=parse_stats(msg))
     msg = msg.replace(REPO + "/", "")
     res = dict(status="fails", message=msg.splitlines()[-1] if msg else "exit %d" % rc)
     uns = parse_unsupported(msg)
@@ -181,12 +198,15 @@ def main():
         if refused:
             w("Refused for the ONNX IR version: %s. Their unsupported op types below were "
               "found on a copy with IR version 8 (and opset 13 where it was lower).\n" % ", ".join(refused))
-        w("| unsupported op type | fixtures | nodes over the corpus | exporters |")
-        w("|---|---:|---:|---|")
+        if uns:
+            w("| unsupported op type | fixtures | nodes over the corpus | exporters |")
+            w("|---|---:|---:|---|")
         for u, c in sorted(uns.items(), key=lambda kv: (-kv[1], kv[0])):
             nodes = sum(r["ops"].get(u, 0) for r in rows)
             exps = sorted({r["exporter"] for r in rows if r["fixture"] in uns_fx[u]})
             w("| `%s` | %d | %d | %s |" % (u, c, nodes, ", ".join(exps)))
+        if not uns:
+            w("No op type of the corpus is unsupported.")
         w("")
         other = [r for r in rows if r["import"]["status"] != "ok" and not r["import"].get("unsupported")
                  and not r["import"].get("opset_refused") and not r["import"].get("ir_refused")]
@@ -237,6 +257,26 @@ def main():
                                                        r["env"], osets, r["nodes"],
                                                        ", ".join(r["inputs"]), extra))
     w("")
+    if args.tools:
+        w("## Imported ops per fixture\n")
+        w("`gptq-translate --import-onnx MODEL --op-stats` with dynamic shapes: the nn ops as "
+          "imported and after `nn-canonicalize` (folding, symbolic shapes, RMSNorm and "
+          "grouped-query-attention recognition), and the shape ops left (`nn.shape` reads a "
+          "dynamic batch or sequence size).\n")
+        w("| fixture | ONNX nodes | nn ops imported | after nn-canonicalize | nn.shape left | "
+          "linear ops (matmul/gemm) |")
+        w("|---|---:|---:|---:|---:|---:|")
+        for r in rows:
+            st = r["import"].get("stats", {})
+            if "imported" not in st:
+                w("| %s | %d | fails | | | |" % (r["fixture"], r["nodes"]))
+                continue
+            n0, _ = st["imported"]
+            n1, ops1 = st.get("after nn-canonicalize", st["imported"])
+            w("| %s | %d | %d | %d | %d | %d |" % (
+                r["fixture"], r["nodes"], n0, n1, ops1.get("nn.shape", 0),
+                ops1.get("nn.matmul", 0) + ops1.get("nn.gemm", 0)))
+        w("")
     w("## Op counts per fixture\n")
     for r in rows:
         w("- `%s`: %s" % (r["fixture"], fmt_ops(r["ops"])))
