@@ -85,6 +85,16 @@ def first_error(stderr, stdout=""):
     return (lines[-1] if lines else "no output")[:400]
 
 
+def loader_error(stderr, stdout=""):
+    """The exception a Python loader died of (the last 'XxxError: ...' line of
+    its traceback), else first_error's line."""
+    lines = [l.strip() for l in (stderr or "").splitlines() if l.strip()]
+    for l in reversed(lines):
+        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt)\b:?", l):
+            return l[:400]
+    return first_error(stderr, stdout)
+
+
 class Failure(Exception):
     pass
 
@@ -391,8 +401,16 @@ class Fixture:
             elif n == "token_type_ids":
                 feeds[n] = np.zeros((1, seq), dt)
             elif n.startswith("past"):
+                # Batch 1 and no past, by the graph's dim names (optimum:
+                # [batch, heads, past, head_dim]; onnxruntime's GPT-2:
+                # [2, batch, heads, past, head_dim]).
                 shp = list(self.feeds[n].shape)
-                shp[0], shp[2] = 1, 0
+                dims = spec.get("shape") or []
+                if len(dims) != len(shp) or not any(isinstance(x, str) for x in dims):
+                    dims = ["batch", shp[1], "past"] + shp[3:]
+                for i, x in enumerate(dims):
+                    if isinstance(x, str):
+                        shp[i] = 1 if "batch" in x else 0
                 feeds[n] = np.zeros(shp, dt)
             else:
                 raise Failure("hfload: no rule for input %s" % n)
@@ -417,7 +435,7 @@ class Fixture:
             if rc == 0 and m:
                 notes.append("%s %s" % (loader, m.group(1)))
             else:
-                failed.append("%s: %s" % (loader, (m.group(0) if m else first_error(se, so))[:300]))
+                failed.append("%s: %s" % (loader, (m.group(0) if m else loader_error(se, so))[:400]))
         if failed:
             raise Failure("; ".join(failed + notes))
         return "max |logits - gptq-run| (fp16 torch kernel): " + ", ".join(notes)
