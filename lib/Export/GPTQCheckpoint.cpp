@@ -373,6 +373,14 @@ static LogicalResult fuseParts(NamedTensors &t, const std::string &m,
     return success();
   }
   // nn.Linear weights [n, K] stack along rows.
+  for (const std::string &p : parts) {
+    const Entry &w = t.tensors[p + ".weight"], &w0 = t.tensors[parts[0] + ".weight"];
+    if (w.shape.size() != 2 || w.dtype != w0.dtype || w.shape[1] != w0.shape[1]) {
+      error = "'" + m + "' cannot stack " + parts[0] + " and " + p +
+              ": their weights differ in input size or dtype";
+      return failure();
+    }
+  }
   Entry weight = concatEntries(collect(".weight"), 0);
   erase(".weight");
   erase(".bias");
