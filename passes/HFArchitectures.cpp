@@ -1,13 +1,16 @@
 //===- HFArchitectures.cpp - per-architecture naming rules -----*- C++ -*-===//
 //
 // THE TABLE of architecture-specific naming knowledge (see the header).
-// Each row is a family of config.json model_types with:
+// Each row is a family of config.json model_types:
 //
-// | family | model_type | renames (exporter -> HF) | fused linears (HF form) | norm offset |
-// |---|---|---|---|---|
-// | llama  | llama, mistral, qwen2, qwen3 | genai | qkv_proj = q,k,v (HF: parts); gate_up_proj = gate,up (HF: parts) | - |
-// | gemma  | gemma, gemma2, gemma3, gemma3_text | genai | as llama | 1 (x * (1 + w)) |
-// | phi3   | phi3 | genai | qkv_proj (HF: fused); gate_up_proj (HF: fused) | - |
+//   llama  (llama, mistral, qwen2, qwen3)
+//          renames: genai; fused: qkv_proj = q, k, v and gate_up_proj =
+//          gate, up, which the HF classes keep apart; norms: w.
+//   gemma  (gemma, gemma2, gemma3, gemma3_text)
+//          renames: genai; fused: as llama; norms: x * (1 + w), offset 1.
+//   phi3   (phi3)
+//          renames: genai; fused: qkv_proj and gate_up_proj, which the HF
+//          class keeps fused (Phi3Attention, Phi3MLP); norms: w.
 //
 // "genai": onnxruntime-genai's model builder (builders/base.py) names the
 // attention module "attn" (HF: "self_attn"), Qwen3/Gemma3's q/k norms

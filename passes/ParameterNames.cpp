@@ -235,8 +235,7 @@ std::optional<std::string> ParameterNaming::parameter(nn::ConstantOp c) const {
   return n;
 }
 
-std::vector<std::string>
-ParameterNaming::userModules(nn::ConstantOp c) const {
+std::vector<std::string> ParameterNaming::userModules(nn::ConstantOp c) const {
   std::set<std::string> out;
   for (Operation *user : c->getUsers()) {
     std::string ignored;
@@ -284,8 +283,7 @@ ParameterNaming::embeddingTables(nn::ConstantOp c) const {
   };
   for (Operation *user : c->getUsers()) {
     if (auto t = dyn_cast<nn::TransposeOp>(user)) {
-      if (t.getPerm().size() == 2 && t.getPerm()[0] == 1 &&
-          t.getPerm()[1] == 0)
+      if (t.getPerm().size() == 2 && t.getPerm()[0] == 1 && t.getPerm()[1] == 0)
         for (Operation *tu : t->getUsers())
           visit(tu, t.getResult(), /*transposed=*/true);
       continue;

@@ -187,9 +187,9 @@ static std::vector<int32_t> unpackZeros(const Entry &e, int64_t n, int bits) {
   int64_t groups = e.shape[0], cols = e.shape[1];
   std::vector<int32_t> out(groups * n);
   for (int64_t g = 0; g < groups; ++g)
-    rt::quant::unpackRow(
-        reinterpret_cast<const int32_t *>(e.data.data()) + g * cols, n, bits,
-        out.data() + g * n);
+    rt::quant::unpackRow(reinterpret_cast<const int32_t *>(e.data.data()) +
+                             g * cols,
+                         n, bits, out.data() + g * n);
   return out;
 }
 static Entry packZeros(const std::vector<int32_t> &values, int64_t groups,
@@ -239,8 +239,9 @@ static LogicalResult splitFused(NamedTensors &t, const std::string &m,
               " output features, config.json sizes its parts " + sizesText();
       return failure();
     }
-    Entry qweight = t.tensors[m + ".qweight"], scales = t.tensors[m + ".scales"],
-          qzeros = t.tensors[m + ".qzeros"], gIdx = t.tensors[m + ".g_idx"];
+    Entry qweight = t.tensors[m + ".qweight"],
+          scales = t.tensors[m + ".scales"], qzeros = t.tensors[m + ".qzeros"],
+          gIdx = t.tensors[m + ".g_idx"];
     std::optional<Entry> bias;
     if (t.tensors.count(m + ".bias"))
       bias = t.tensors[m + ".bias"];
@@ -267,12 +268,12 @@ static LogicalResult splitFused(NamedTensors &t, const std::string &m,
     return success();
   }
   const Entry &w = t.tensors[m + ".weight"];
-  int axis = w.shape.size() == 2 && w.shape[0] == total  ? 0
+  int axis = w.shape.size() == 2 && w.shape[0] == total   ? 0
              : w.shape.size() == 2 && w.shape[1] == total ? 1
                                                           : -1;
   if (axis < 0) {
-    error = "'" + m + ".weight' has shape " + std::to_string(w.shape[0]) +
-            "x" + std::to_string(w.shape.size() > 1 ? w.shape[1] : 1) +
+    error = "'" + m + ".weight' has shape " + std::to_string(w.shape[0]) + "x" +
+            std::to_string(w.shape.size() > 1 ? w.shape[1] : 1) +
             ", config.json sizes its parts " + sizesText();
     return failure();
   }
@@ -374,8 +375,10 @@ static LogicalResult fuseParts(NamedTensors &t, const std::string &m,
   }
   // nn.Linear weights [n, K] stack along rows.
   for (const std::string &p : parts) {
-    const Entry &w = t.tensors[p + ".weight"], &w0 = t.tensors[parts[0] + ".weight"];
-    if (w.shape.size() != 2 || w.dtype != w0.dtype || w.shape[1] != w0.shape[1]) {
+    const Entry &w = t.tensors[p + ".weight"],
+                &w0 = t.tensors[parts[0] + ".weight"];
+    if (w.shape.size() != 2 || w.dtype != w0.dtype ||
+        w.shape[1] != w0.shape[1]) {
       error = "'" + m + "' cannot stack " + parts[0] + " and " + p +
               ": their weights differ in input size or dtype";
       return failure();
@@ -427,15 +430,14 @@ static LogicalResult restructureFused(const names::Architecture &arch,
       std::string prefix;
       if (hasSuffix(m, f.fused, prefix)) {
         // The graph has the fused module: split it when HF keeps parts.
-        bool hfParts =
-            haveOriginal
-                ? !ref.parameters.count(m + ".weight") &&
-                      llvm::all_of(f.parts,
-                                   [&](const std::string &p) {
-                                     return ref.parameters.count(
-                                         prefix + p + ".weight");
-                                   })
-                : !f.hfFused;
+        bool hfParts = haveOriginal
+                           ? !ref.parameters.count(m + ".weight") &&
+                                 llvm::all_of(f.parts,
+                                              [&](const std::string &p) {
+                                                return ref.parameters.count(
+                                                    prefix + p + ".weight");
+                                              })
+                           : !f.hfFused;
         if (!hfParts)
           continue;
         std::vector<std::string> parts;
@@ -452,10 +454,10 @@ static LogicalResult restructureFused(const names::Architecture &arch,
           parts.push_back(prefix + p);
         if (!llvm::all_of(parts, isModule))
           continue;
-        bool hfFused =
-            haveOriginal ? ref.parameters.count(target + ".weight") &&
-                               !ref.parameters.count(parts[0] + ".weight")
-                         : f.hfFused;
+        bool hfFused = haveOriginal
+                           ? ref.parameters.count(target + ".weight") &&
+                                 !ref.parameters.count(parts[0] + ".weight")
+                           : f.hfFused;
         if (!hfFused)
           continue;
         if (failed(fuseParts(t, target, parts, error)))
@@ -474,8 +476,10 @@ static LogicalResult restructureFused(const names::Architecture &arch,
                          "config.json; the Hugging Face class keeps them "
                          "apart)");
     if (fused)
-      warnings.push_back(llvm::join(partNames, " + ") + " of the graph stacked "
-                         "into " + std::to_string(fused) + " '" + f.fused +
+      warnings.push_back(llvm::join(partNames, " + ") +
+                         " of the graph stacked "
+                         "into " +
+                         std::to_string(fused) + " '" + f.fused +
                          "' modules (the Hugging Face class keeps them fused)");
   }
   return success();
@@ -517,9 +521,9 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
   auto hfModule = [&](StringRef m) { return arch.hfModule(m); };
   auto hfParameter = [&](StringRef p) {
     std::string parent = names::parentPath(p);
-    return parent.empty() ? p.str()
-                          : arch.hfModule(parent) + "." +
-                                names::lastComponent(p).str();
+    return parent.empty()
+               ? p.str()
+               : arch.hfModule(parent) + "." + names::lastComponent(p).str();
   };
   // HF module name -> [K, N] of the quantized layers.
   std::map<std::string, std::pair<int64_t, int64_t>> quantizedModules;
@@ -807,7 +811,7 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
         return t; // the graph adds the offset itself: c is w
       offsetNormNames.insert(name);
       for (int64_t i = 0; i < t.numel(); ++i)
-          t.setDouble(i, t.getDouble(i) - arch.normOffset);
+        t.setDouble(i, t.getDouble(i) - arch.normOffset);
       return t;
     };
     std::map<std::string, std::string> offsetNormFrom; // module -> constant
@@ -851,9 +855,8 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
                              "' is a buffer the model computes, not a "
                              "parameter: not written");
         } else if (!tensors.count(name)) {
-          bool offsetNorm =
-              names::lastComponent(name) == "weight" &&
-              arch.isOffsetNorm(names::parentPath(name));
+          bool offsetNorm = names::lastComponent(name) == "weight" &&
+                            arch.isOffsetNorm(names::parentPath(name));
           tensors[name] = entryFrom(
               offsetNorm ? offsetNormWeight(c, name, t->clone()) : *t);
         }
@@ -887,9 +890,10 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
               tt.setDouble(j * r + i, t->getDouble(i * cols + j));
           tensors[name] = entryFrom(tt);
         }
-        warnings.push_back("'" + name + "' is the table its embedding gathers "
-                           "from: '" + label + "'" +
-                           (use.transposed ? " transposed" : "") +
+        warnings.push_back("'" + name +
+                           "' is the table its embedding gathers "
+                           "from: '" +
+                           label + "'" + (use.transposed ? " transposed" : "") +
                            " (tied embeddings)");
       }
       // Gemma's norms: the graph multiplies by offset + w, unnamed.
@@ -898,9 +902,8 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
         auto [it, fresh] = offsetNormFrom.insert({m, label});
         if (!fresh && it->second != label) {
           c.emitError("norm '")
-              << m << "' uses two unnamed constants ('" << it->second
-              << "', '" << label
-              << "'): which one holds its folded weight is ambiguous";
+              << m << "' uses two unnamed constants ('" << it->second << "', '"
+              << label << "'): which one holds its folded weight is ambiguous";
           return WalkResult::interrupt();
         }
         if (!tensors.count(name))

@@ -1,7 +1,7 @@
 //===- ParameterNamesTest.cpp - framework names from ONNX names -*- C++ -*-===//
 
-#include "passes/HFArchitectures.h"
 #include "passes/ParameterNames.h"
+#include "passes/HFArchitectures.h"
 #include "passes/QuantizeUtils.h"
 
 #include "gptq/InitAll.h"
@@ -365,9 +365,9 @@ TEST(HFArchitectures, Renames) {
   EXPECT_EQ(renameModule("model.layers.0.attn.qkv_proj", "attn", "self_attn"),
             "model.layers.0.self_attn.qkv_proj");
   // Whole components only.
-  EXPECT_EQ(renameModule("model.layers.0.self_attn.o_proj", "attn",
-                         "self_attn"),
-            "model.layers.0.self_attn.o_proj");
+  EXPECT_EQ(
+      renameModule("model.layers.0.self_attn.o_proj", "attn", "self_attn"),
+      "model.layers.0.self_attn.o_proj");
   EXPECT_EQ(renameModule("model.layers.2.final_norm_layernorm",
                          "layers.*.final_norm_layernorm", "norm"),
             "model.norm");
