@@ -8,6 +8,8 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace gptq;
 using namespace gptq::names;
@@ -49,6 +51,30 @@ std::string names::nodeScope(StringRef nodeName) {
   if (llvm::any_of(parts, [](StringRef p) { return p.empty(); }))
     return "";
   return llvm::join(parts, ".");
+}
+
+/// "/model/layers.0/attn/qkv_proj/MatMul" -> "model.layers.0.attn.qkv_proj.
+/// MatMul".
+static std::string dottedNodeName(StringRef nodeName) {
+  std::string out = nodeName.ltrim('/').str();
+  std::replace(out.begin(), out.end(), '/', '.');
+  return out;
+}
+
+bool names::namedAfterNode(StringRef initializer, StringRef nodeName) {
+  if (!nodeName.starts_with("/") || !initializer.contains('.'))
+    return false;
+  std::string node = dottedNodeName(nodeName);
+  return !node.empty() && parentPath(initializer) == node;
+}
+
+/// Whether `c` is the weight operand of a linear op.
+static bool isLinearWeightUse(Operation *user, Value c) {
+  if (auto mm = dyn_cast<nn::MatMulOp>(user))
+    return mm.getRhs() == c;
+  if (auto g = dyn_cast<nn::GemmOp>(user))
+    return g.getB() == c;
+  return false;
 }
 
 std::string names::parentPath(StringRef path) {
@@ -190,7 +216,81 @@ std::optional<std::string> ParameterNaming::parameter(nn::ConstantOp c) const {
   std::string n = locationName(c.getLoc());
   if (!isParameterName(n))
     return std::nullopt;
+  for (Operation *user : c->getUsers()) {
+    std::string node = locationName(user->getLoc());
+    if (!namedAfterNode(n, node))
+      continue;
+    // Named after its node: the module is the node's scope; a linear
+    // weight is in the op's layout and named through linear().
+    std::string scope = nodeScope(node);
+    if (scope.empty() || isLinearWeightUse(user, c.getResult()))
+      return std::nullopt;
+    return scope + "." + lastComponent(n).str();
+  }
+  // A node-named linear weight whose op is gone (a quantized layer's copy
+  // replaced it; the constant remains for its other users).
+  StringRef op = lastComponent(parentPath(n));
+  if (op == "MatMul" || op == "Gemm")
+    return std::nullopt;
   return n;
+}
+
+std::vector<std::string> ParameterNaming::userModules(nn::ConstantOp c) const {
+  std::set<std::string> out;
+  for (Operation *user : c->getUsers()) {
+    std::string ignored;
+    auto m = resolveScope(user, ignored);
+    if (m && !m->empty())
+      out.insert(*m);
+  }
+  return {out.begin(), out.end()};
+}
+
+/// Whether scope `m` is `module` called again ("transformer.wte_1").
+static bool repeatedCall(StringRef m, StringRef module) {
+  if (!m.consume_front(module) || !m.consume_front("_") || m.empty())
+    return false;
+  return llvm::all_of(m, llvm::isDigit);
+}
+
+std::vector<ParameterNaming::TableUse>
+ParameterNaming::embeddingTables(nn::ConstantOp c) const {
+  std::vector<TableUse> out;
+  auto type = cast<RankedTensorType>(c.getType());
+  // Exporter-made constants ("onnx::Gather_3", "val_7") are not parameters
+  // (rotary caches gathered by position).
+  if (type.getRank() != 2 || !isa<FloatType>(type.getElementType()) ||
+      !isParameterName(locationName(c.getLoc())))
+    return out;
+  std::optional<std::string> own = parameter(c);
+  auto visit = [&](Operation *user, Value table, bool transposed) {
+    auto g = dyn_cast<nn::GatherOp>(user);
+    if (!g || g.getAxis() != 0 || g.getData() != table)
+      return;
+    std::string ignored;
+    auto m = resolveScope(user, ignored);
+    if (!m || m->empty())
+      return;
+    // TorchScript scopes a module's second call "<name>_1" (GPT-2 embeds
+    // token_type_ids with wte: "/transformer/wte_1/Gather").
+    if (own && repeatedCall(*m, parentPath(*own)))
+      return;
+    std::string name = *m + ".weight";
+    if ((own && *own == name) ||
+        llvm::any_of(out, [&](const TableUse &t) { return t.name == name; }))
+      return;
+    out.push_back({name, transposed});
+  };
+  for (Operation *user : c->getUsers()) {
+    if (auto t = dyn_cast<nn::TransposeOp>(user)) {
+      if (t.getPerm().size() == 2 && t.getPerm()[0] == 1 && t.getPerm()[1] == 0)
+        for (Operation *tu : t->getUsers())
+          visit(tu, t.getResult(), /*transposed=*/true);
+      continue;
+    }
+    visit(user, c.getResult(), /*transposed=*/false);
+  }
+  return out;
 }
 
 std::optional<std::string>
@@ -242,7 +342,8 @@ std::optional<LinearModule> ParameterNaming::linear(Operation *op,
     // weight had one (linearLayerName), else the node's path.
     if (layer && layer.getValue() != nodeLayerName(node) &&
         isParameterName(layer.getValue().str() + ".weight") &&
-        !looksExporterMade(layer.getValue()))
+        !looksExporterMade(layer.getValue()) &&
+        !namedAfterNode(layer.getValue().str() + ".weight", node))
       return LinearModule{layer.str(), true, WeightLayout::Linear};
     auto m = resolveScope(op, why);
     if (!m)

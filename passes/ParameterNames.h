@@ -20,7 +20,21 @@
 //  - torch.onnx's dynamo exporter names nodes "node_linear_3" and folds
 //    weight transposes into "val_12" initializers, but records each node's
 //    module path in metadata (pkg.torch.onnx.name_scopes), which the importer
-//    keeps in the node's location and which names the module exactly.
+//    keeps in the node's location and which names the module exactly;
+//  - onnxruntime-genai's model builder names initializers after the node
+//    that uses them ("model.layers.0.attn.qkv_proj.MatMul.weight" for node
+//    "/model/layers.0/attn/qkv_proj/MatMul"): such a name is the node's, the
+//    module is the node's scope, and the tensor is in the op's layout (a
+//    MatMul's [in, out]), so a linear weight named so is named by its scope
+//    and other operands (an Add's bias) are "<scope>.<leaf>";
+//  - a constant an exporter computed from a parameter (Gemma's folded
+//    1 + w) has no name of its own: userModules() says which modules use
+//    it; an embedding table (the data of a Gather, or of a transpose feeding
+//    one: tied weights) is also the weight of the Gather's module
+//    (embeddingTables()).
+//
+// Module names as the exporter saw them; what an architecture's HF class
+// calls them differently (genai's "attn") is passes/HFArchitectures.h.
 //
 // Used by the GPTQ checkpoint export (--hf-config) to name tensors as the
 // Hugging Face model class expects, and meant for any pass that must match
@@ -54,6 +68,12 @@ bool isParameterName(llvm::StringRef name);
 /// q_proj/MatMul" -> "model.layers.0.self_attn.q_proj". Empty when the name
 /// has no scope ("MatMul_12", "node_linear", "/lm_head" has scope "").
 std::string nodeScope(llvm::StringRef nodeName);
+
+/// Whether an initializer is named after a node (onnxruntime-genai):
+/// "model.layers.0.attn.qkv_proj.MatMul.weight" and node
+/// "/model/layers.0/attn/qkv_proj/MatMul" (the initializer's name less its
+/// last component is the node name, '/' read as '.').
+bool namedAfterNode(llvm::StringRef initializer, llvm::StringRef nodeName);
 
 /// "model.layers.0.q_proj.weight" -> "model.layers.0.q_proj" ("" when there
 /// is no dot).
@@ -122,8 +142,28 @@ public:
   std::optional<LinearModule> linear(mlir::Operation *op,
                                      std::string &why) const;
 
-  /// The parameter name of a constant initializer, when it has one.
+  /// The parameter name of a constant initializer, when it has one. An
+  /// initializer named after its node (namedAfterNode) is
+  /// "<node scope>.<leaf>", except the weight of a linear op (in the op's
+  /// layout; linear() names its module), which has none.
   std::optional<std::string> parameter(nn::ConstantOp c) const;
+
+  /// The modules whose nodes use a constant (their resolved scopes, sorted,
+  /// without repeats; users no scope names are left out).
+  std::vector<std::string> userModules(nn::ConstantOp c) const;
+
+  /// A constant used as an embedding table: the data of an axis-0 nn.gather
+  /// (directly, or through a 2-D transpose: onnxruntime-genai's tied
+  /// embeddings are the head's [in, out] MatMul weight transposed) in module
+  /// M names M's "weight" too, in the gather's layout (`transposed`: the
+  /// constant is the table's transpose). Tied word embeddings under
+  /// torch.onnx's dynamo exporter are one initializer named "lm_head.weight"
+  /// that the embedding module gathers from.
+  struct TableUse {
+    std::string name; ///< "transformer.wte.weight"
+    bool transposed = false;
+  };
+  std::vector<TableUse> embeddingTables(nn::ConstantOp c) const;
 
   /// Other parameter names a named constant stands for: an exporter (or
   /// constant deduplication) that merged equal parameters leaves one

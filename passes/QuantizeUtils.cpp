@@ -33,9 +33,14 @@ std::string quantize::linearLayerName(Operation *op, nn::ConstantOp weight,
   std::string module = names::exporterModule(op->getLoc());
   if (!module.empty())
     return module;
+  auto node = dyn_cast<NameLoc>(op->getLoc());
   if (auto n = dyn_cast<NameLoc>(weight.getLoc())) {
     StringRef w = n.getName().getValue();
-    if (!w.empty() && !w.contains("::") && !w.starts_with("/") &&
+    // onnxruntime-genai names weights after their node
+    // ("model.layers.0.attn.qkv_proj.MatMul.weight"): the node names it.
+    bool nodeNamed =
+        node && names::namedAfterNode(w, node.getName().getValue());
+    if (!nodeNamed && !w.empty() && !w.contains("::") && !w.starts_with("/") &&
         !llvm::all_of(w, [](char c) { return llvm::isDigit(c) || c == '_'; })) {
       w.consume_back(".weight");
       return w.str();

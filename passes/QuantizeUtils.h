@@ -41,8 +41,10 @@ struct Selection {
 /// The name of a linear layer: the module torch.onnx's dynamo exporter
 /// recorded for its node (names::exporterModule), else the weight's
 /// initializer name when it is a parameter name ("model.layers.0.q_proj
-/// .weight" -> "model.layers.0.q_proj"), else the node name
-/// ("/layers.0/wq/MatMul" -> "layers.0.wq"), else "linear<index>".
+/// .weight" -> "model.layers.0.q_proj") and not named after the node
+/// (onnxruntime-genai's "model.layers.0.attn.qkv_proj.MatMul.weight"),
+/// else the node name ("/layers.0/wq/MatMul" -> "layers.0.wq"), else
+/// "linear<index>".
 std::string linearLayerName(mlir::Operation *op, nn::ConstantOp weight,
                             size_t index);
 

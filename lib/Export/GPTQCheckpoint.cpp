@@ -42,6 +42,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -94,6 +95,29 @@ static Entry halfEntry(const rt::Tensor &t) {
   return entryFrom(h);
 }
 
+/// Whether every user of `c` adds a constant equal to `value` to it (a graph
+/// that computes offset + w itself rather than folding it).
+static bool addsConstant(nn::ConstantOp c, double value) {
+  if (c->use_empty())
+    return false;
+  for (Operation *user : c->getUsers()) {
+    auto add = dyn_cast<nn::AddOp>(user);
+    if (!add)
+      return false;
+    Value other = add.getLhs() == c.getResult() ? add.getRhs() : add.getLhs();
+    auto oc = other.getDefiningOp<nn::ConstantOp>();
+    if (!oc)
+      return false;
+    auto t = tensorFromAttr(oc.getValue());
+    if (failed(t) || t->numel() == 0)
+      return false;
+    for (int64_t i = 0; i < t->numel(); ++i)
+      if (t->getDouble(i) != value)
+        return false;
+  }
+  return true;
+}
+
 /// Whether an initializer name is a model parameter name worth keeping
 /// (exporter-internal names like "onnx::MatMul_12" are not).
 static bool isParameterName(StringRef n) {
@@ -110,6 +134,354 @@ static LogicalResult writeAtomically(ModuleOp module, StringRef path,
           }))
     return emitError(UnknownLoc::get(module.getContext()))
            << "cannot write '" << path << "': " << llvm::toString(std::move(err));
+  return success();
+}
+
+static int64_t elementBytes(StringRef dtype) {
+  if (dtype == "F64" || dtype == "I64" || dtype == "U64")
+    return 8;
+  if (dtype == "F32" || dtype == "I32" || dtype == "U32")
+    return 4;
+  if (dtype == "F16" || dtype == "BF16" || dtype == "I16" || dtype == "U16")
+    return 2;
+  return 1;
+}
+
+/// Rows [begin, begin + len) along `axis` of a 1-D or 2-D entry.
+static Entry sliceEntry(const Entry &e, int axis, int64_t begin, int64_t len) {
+  Entry out{e.dtype, e.shape, ""};
+  out.shape[axis] = len;
+  int64_t eb = elementBytes(e.dtype);
+  if (e.shape.size() == 1 || axis == 0) {
+    int64_t row = e.shape.size() == 1 ? eb : eb * e.shape[1];
+    out.data = e.data.substr(begin * row, len * row);
+    return out;
+  }
+  int64_t rows = e.shape[0], cols = e.shape[1];
+  out.data.reserve(rows * len * eb);
+  for (int64_t r = 0; r < rows; ++r)
+    out.data.append(e.data, (r * cols + begin) * eb, len * eb);
+  return out;
+}
+
+/// The entries stacked along `axis` (same dtype, equal other dims).
+static Entry concatEntries(const std::vector<const Entry *> &parts, int axis) {
+  Entry out{parts[0]->dtype, parts[0]->shape, ""};
+  int64_t eb = elementBytes(out.dtype);
+  out.shape[axis] = 0;
+  for (const Entry *p : parts)
+    out.shape[axis] += p->shape[axis];
+  if (out.shape.size() == 1 || axis == 0) {
+    for (const Entry *p : parts)
+      out.data += p->data;
+    return out;
+  }
+  for (int64_t r = 0; r < out.shape[0]; ++r)
+    for (const Entry *p : parts)
+      out.data.append(p->data, r * p->shape[1] * eb, p->shape[1] * eb);
+  return out;
+}
+
+/// Packed zero points [groups, ceil(N * bits / 32)] <-> [groups, N] values.
+static std::vector<int32_t> unpackZeros(const Entry &e, int64_t n, int bits) {
+  int64_t groups = e.shape[0], cols = e.shape[1];
+  std::vector<int32_t> out(groups * n);
+  for (int64_t g = 0; g < groups; ++g)
+    rt::quant::unpackRow(reinterpret_cast<const int32_t *>(e.data.data()) +
+                             g * cols,
+                         n, bits, out.data() + g * n);
+  return out;
+}
+static Entry packZeros(const std::vector<int32_t> &values, int64_t groups,
+                       int64_t n, int bits) {
+  int64_t cols = rt::quant::packedZeroCols(n, bits);
+  Entry out{"I32", {groups, cols}, std::string(groups * cols * 4, '\0')};
+  for (int64_t g = 0; g < groups; ++g)
+    rt::quant::packRow(values.data() + g * n, n, bits,
+                       reinterpret_cast<int32_t *>(out.data.data()) + g * cols);
+  return out;
+}
+
+namespace {
+/// The checkpoint's tensors while they are being named.
+struct NamedTensors {
+  std::map<std::string, Entry> &tensors;
+  /// Quantized HF modules -> [K, N].
+  std::map<std::string, std::pair<int64_t, int64_t>> &quantized;
+  /// "<module>.weight" of unquantized linear layers.
+  std::set<std::string> &linearWeights;
+  int bits;
+};
+} // namespace
+
+/// Splits the graph's fused linear module `m` into `parts` (sizes along N)
+/// or stacks `parts` into `m`, quantized (qweight and scales columns,
+/// repacked qzeros, the shared g_idx) or not (the weight's rows in nn.Linear
+/// layout [N, K], or columns in Conv1D layout), biases alike.
+static LogicalResult splitFused(NamedTensors &t, const std::string &m,
+                                const std::vector<std::string> &parts,
+                                const std::vector<int64_t> &sizes,
+                                std::string &error) {
+  int64_t total = 0;
+  for (int64_t n : sizes)
+    total += n;
+  auto sizesText = [&]() {
+    std::string out;
+    for (size_t i = 0; i < parts.size(); ++i)
+      out += (i ? " + " : "") + std::to_string(sizes[i]);
+    return out;
+  };
+  auto q = t.quantized.find(m);
+  if (q != t.quantized.end()) {
+    auto [K, N] = q->second;
+    if (N != total) {
+      error = "'" + m + "' has " + std::to_string(N) +
+              " output features, config.json sizes its parts " + sizesText();
+      return failure();
+    }
+    Entry qweight = t.tensors[m + ".qweight"],
+          scales = t.tensors[m + ".scales"], qzeros = t.tensors[m + ".qzeros"],
+          gIdx = t.tensors[m + ".g_idx"];
+    std::optional<Entry> bias;
+    if (t.tensors.count(m + ".bias"))
+      bias = t.tensors[m + ".bias"];
+    for (const char *s : {".qweight", ".scales", ".qzeros", ".g_idx", ".bias"})
+      t.tensors.erase(m + s);
+    t.quantized.erase(q);
+    std::vector<int32_t> zeros = unpackZeros(qzeros, N, t.bits);
+    int64_t groups = qzeros.shape[0], begin = 0;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      int64_t n = sizes[i];
+      const std::string &p = parts[i];
+      t.tensors[p + ".qweight"] = sliceEntry(qweight, 1, begin, n);
+      t.tensors[p + ".scales"] = sliceEntry(scales, 1, begin, n);
+      std::vector<int32_t> z(groups * n);
+      for (int64_t g = 0; g < groups; ++g)
+        std::copy_n(zeros.begin() + g * N + begin, n, z.begin() + g * n);
+      t.tensors[p + ".qzeros"] = packZeros(z, groups, n, t.bits);
+      t.tensors[p + ".g_idx"] = gIdx;
+      if (bias)
+        t.tensors[p + ".bias"] = sliceEntry(*bias, 0, begin, n);
+      t.quantized[p] = {K, n};
+      begin += n;
+    }
+    return success();
+  }
+  const Entry &w = t.tensors[m + ".weight"];
+  int axis = w.shape.size() == 2 && w.shape[0] == total   ? 0
+             : w.shape.size() == 2 && w.shape[1] == total ? 1
+                                                          : -1;
+  if (axis < 0) {
+    error = "'" + m + ".weight' has shape " + std::to_string(w.shape[0]) + "x" +
+            std::to_string(w.shape.size() > 1 ? w.shape[1] : 1) +
+            ", config.json sizes its parts " + sizesText();
+    return failure();
+  }
+  Entry weight = w;
+  std::optional<Entry> bias;
+  if (t.tensors.count(m + ".bias"))
+    bias = t.tensors[m + ".bias"];
+  t.tensors.erase(m + ".weight");
+  t.tensors.erase(m + ".bias");
+  t.linearWeights.erase(m + ".weight");
+  int64_t begin = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    t.tensors[parts[i] + ".weight"] = sliceEntry(weight, axis, begin, sizes[i]);
+    if (bias)
+      t.tensors[parts[i] + ".bias"] = sliceEntry(*bias, 0, begin, sizes[i]);
+    t.linearWeights.insert(parts[i] + ".weight");
+    begin += sizes[i];
+  }
+  return success();
+}
+
+static LogicalResult fuseParts(NamedTensors &t, const std::string &m,
+                               const std::vector<std::string> &parts,
+                               std::string &error) {
+  size_t quantized = 0, withBias = 0;
+  for (const std::string &p : parts) {
+    quantized += t.quantized.count(p);
+    withBias += t.tensors.count(p + ".bias");
+  }
+  if (quantized != 0 && quantized != parts.size()) {
+    error = "'" + m + "' stacks " + llvm::join(parts, ", ") +
+            ", of which only some are quantized: quantize all or none "
+            "(--include / --exclude)";
+    return failure();
+  }
+  if (withBias != 0 && withBias != parts.size()) {
+    error = "'" + m + "' stacks " + llvm::join(parts, ", ") +
+            ", of which only some have a bias";
+    return failure();
+  }
+  auto collect = [&](const char *suffix) {
+    std::vector<const Entry *> out;
+    for (const std::string &p : parts)
+      out.push_back(&t.tensors[p + suffix]);
+    return out;
+  };
+  auto erase = [&](const char *suffix) {
+    for (const std::string &p : parts)
+      t.tensors.erase(p + suffix);
+  };
+  std::optional<Entry> bias;
+  if (withBias)
+    bias = concatEntries(collect(".bias"), 0);
+  if (quantized) {
+    int64_t K = t.quantized[parts[0]].first, N = 0;
+    for (const std::string &p : parts) {
+      if (t.quantized[p].first != K) {
+        error = "'" + m + "' stacks layers of different input sizes";
+        return failure();
+      }
+      // One fused layer has one g_idx: act-order permutes each part's rows
+      // by its own Hessian, which is the same for parts that read the same
+      // input (as fused parts do); anything else cannot be stacked.
+      if (t.tensors[p + ".g_idx"].data != t.tensors[parts[0] + ".g_idx"].data) {
+        error = "'" + m + "' cannot stack " + parts[0] + " and " + p +
+                ": their g_idx differ (act-order quantized them with "
+                "different row orders); quantize without --desc-act";
+        return failure();
+      }
+      N += t.quantized[p].second;
+    }
+    Entry gIdx = t.tensors[parts[0] + ".g_idx"];
+    Entry qweight = concatEntries(collect(".qweight"), 1);
+    Entry scales = concatEntries(collect(".scales"), 1);
+    std::vector<int32_t> zeros;
+    int64_t groups = t.tensors[parts[0] + ".qzeros"].shape[0];
+    std::vector<std::vector<int32_t>> partZeros;
+    for (const std::string &p : parts)
+      partZeros.push_back(
+          unpackZeros(t.tensors[p + ".qzeros"], t.quantized[p].second, t.bits));
+    for (int64_t g = 0; g < groups; ++g)
+      for (size_t i = 0; i < parts.size(); ++i) {
+        int64_t n = t.quantized[parts[i]].second;
+        zeros.insert(zeros.end(), partZeros[i].begin() + g * n,
+                     partZeros[i].begin() + (g + 1) * n);
+      }
+    for (const char *s : {".qweight", ".scales", ".qzeros", ".g_idx", ".bias"})
+      erase(s);
+    for (const std::string &p : parts)
+      t.quantized.erase(p);
+    t.tensors[m + ".qweight"] = std::move(qweight);
+    t.tensors[m + ".scales"] = std::move(scales);
+    t.tensors[m + ".qzeros"] = packZeros(zeros, groups, N, t.bits);
+    t.tensors[m + ".g_idx"] = std::move(gIdx);
+    if (bias)
+      t.tensors[m + ".bias"] = std::move(*bias);
+    t.quantized[m] = {K, N};
+    return success();
+  }
+  // nn.Linear weights [n, K] stack along rows.
+  for (const std::string &p : parts) {
+    const Entry &w = t.tensors[p + ".weight"],
+                &w0 = t.tensors[parts[0] + ".weight"];
+    if (w.shape.size() != 2 || w.dtype != w0.dtype ||
+        w.shape[1] != w0.shape[1]) {
+      error = "'" + m + "' cannot stack " + parts[0] + " and " + p +
+              ": their weights differ in input size or dtype";
+      return failure();
+    }
+  }
+  Entry weight = concatEntries(collect(".weight"), 0);
+  erase(".weight");
+  erase(".bias");
+  for (const std::string &p : parts)
+    t.linearWeights.erase(p + ".weight");
+  t.tensors[m + ".weight"] = std::move(weight);
+  if (bias)
+    t.tensors[m + ".bias"] = std::move(*bias);
+  t.linearWeights.insert(m + ".weight");
+  return success();
+}
+
+/// Brings the graph's linear modules to the HF class's form where one side
+/// keeps fused what the other keeps apart (names::FusedLinear): the original
+/// weights decide when HF_DIR has them, else the architecture table.
+static LogicalResult restructureFused(const names::Architecture &arch,
+                                      const hf::Reference &ref, NamedTensors &t,
+                                      std::vector<std::string> &warnings,
+                                      std::string &error) {
+  const bool haveOriginal = !ref.parameters.empty();
+  auto isModule = [&](const std::string &m) {
+    return t.quantized.count(m) || t.tensors.count(m + ".weight");
+  };
+  auto hasSuffix = [](const std::string &m, const std::string &suffix,
+                      std::string &prefix) {
+    if (m == suffix) {
+      prefix.clear();
+      return true;
+    }
+    if (!StringRef(m).ends_with("." + suffix))
+      return false;
+    prefix = m.substr(0, m.size() - suffix.size());
+    return true;
+  };
+  for (const names::FusedLinear &f : arch.fused) {
+    std::set<std::string> modules;
+    for (auto &[m, kn] : t.quantized)
+      modules.insert(m);
+    for (auto &[name, e] : t.tensors)
+      if (names::lastComponent(name) == "weight")
+        modules.insert(names::parentPath(name));
+    int split = 0, fused = 0;
+    for (const std::string &m : modules) {
+      std::string prefix;
+      if (hasSuffix(m, f.fused, prefix)) {
+        // The graph has the fused module: split it when HF keeps parts.
+        bool hfParts = haveOriginal
+                           ? !ref.parameters.count(m + ".weight") &&
+                                 llvm::all_of(f.parts,
+                                              [&](const std::string &p) {
+                                                return ref.parameters.count(
+                                                    prefix + p + ".weight");
+                                              })
+                           : !f.hfFused;
+        if (!hfParts)
+          continue;
+        std::vector<std::string> parts;
+        for (const std::string &p : f.parts)
+          parts.push_back(prefix + p);
+        if (failed(splitFused(t, m, parts, f.sizes, error)))
+          return failure();
+        ++split;
+      } else if (hasSuffix(m, f.parts[0], prefix)) {
+        // The graph has the parts: stack them when HF keeps them fused.
+        std::string target = prefix + f.fused;
+        std::vector<std::string> parts;
+        for (const std::string &p : f.parts)
+          parts.push_back(prefix + p);
+        if (!llvm::all_of(parts, isModule))
+          continue;
+        bool hfFused = haveOriginal
+                           ? ref.parameters.count(target + ".weight") &&
+                                 !ref.parameters.count(parts[0] + ".weight")
+                           : f.hfFused;
+        if (!hfFused)
+          continue;
+        if (failed(fuseParts(t, target, parts, error)))
+          return failure();
+        ++fused;
+      }
+    }
+    std::vector<std::string> partNames;
+    for (const std::string &p : f.parts)
+      partNames.push_back(std::string(names::lastComponent(p)));
+    if (split)
+      warnings.push_back(std::to_string(split) + " '" + f.fused +
+                         "' modules of the graph split into " +
+                         llvm::join(partNames, ", ") +
+                         " along the output features (sizes from "
+                         "config.json; the Hugging Face class keeps them "
+                         "apart)");
+    if (fused)
+      warnings.push_back(llvm::join(partNames, " + ") +
+                         " of the graph stacked "
+                         "into " +
+                         std::to_string(fused) + " '" + f.fused +
+                         "' modules (the Hugging Face class keeps them fused)");
+  }
   return success();
 }
 
@@ -130,10 +502,13 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
     return emitError(errLoc) << "v1 and v2 zeros were both asked for";
   hf::Reference ref;
   std::optional<names::ParameterNaming> naming;
+  names::Architecture arch;
   std::vector<std::string> warnings;
   if (hfMode) {
     std::string error;
     if (!hf::loadReference(options.hfConfigDir, ref, error))
+      return emitError(errLoc) << error;
+    if (!names::architectureFor(hf::modelConfig(ref.config), arch, error))
       return emitError(errLoc) << error;
     naming.emplace(fn);
     std::set<std::string> modules;
@@ -141,6 +516,15 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
       modules.insert(names::parentPath(name));
     naming->setKnownModules(std::move(modules));
   }
+  // The architecture's HF names of the exporter's modules and parameters
+  // (passes/HFArchitectures.h: onnxruntime-genai's "attn" -> "self_attn").
+  auto hfModule = [&](StringRef m) { return arch.hfModule(m); };
+  auto hfParameter = [&](StringRef p) {
+    std::string parent = names::parentPath(p);
+    return parent.empty()
+               ? p.str()
+               : arch.hfModule(parent) + "." + names::lastComponent(p).str();
+  };
   // HF module name -> [K, N] of the quantized layers.
   std::map<std::string, std::pair<int64_t, int64_t>> quantizedModules;
   // Names of unquantized linear weights (candidates for a tied LM head).
@@ -197,13 +581,14 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
             << "' cannot be given its Hugging Face module name: " << why;
         return WalkResult::interrupt();
       }
-      if (quantizedModules.count(m->module)) {
-        op.emitOpError("layer '") << name << "' is named '" << m->module
+      std::string module = hfModule(m->module);
+      if (quantizedModules.count(module)) {
+        op.emitOpError("layer '") << name << "' is named '" << module
                                   << "' like another quantized layer";
         return WalkResult::interrupt();
       }
-      quantizedModules[m->module] = {op.getK(), op.getN()};
-      name = m->module;
+      quantizedModules[module] = {op.getK(), op.getN()};
+      name = module;
     }
     if (quantAttr && *quantAttr != q) {
       op.emitOpError("layer '")
@@ -359,7 +744,7 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
         return op.emitError("unquantized linear layer '")
                << name
                << "' cannot be given its Hugging Face module name: " << why;
-      name = m->module;
+      name = hfModule(m->module);
       asStored = m->fromParameter;
       if (quantizedModules.count(name) || tensors.count(name + ".weight"))
         return op.emitError("unquantized linear layer is named '")
@@ -416,34 +801,131 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
         tensors[name.getName().str()] = entryFrom(*t);
     });
   } else {
+    // A norm weight of an architecture that computes x * (offset + w)
+    // (Gemma): exporters fold offset + w into the constant the graph
+    // multiplies by, unless the graph adds the offset itself.
+    std::set<std::string> offsetNormNames;
+    auto offsetNormWeight = [&](nn::ConstantOp c, const std::string &name,
+                                rt::Tensor t) {
+      if (addsConstant(c, arch.normOffset))
+        return t; // the graph adds the offset itself: c is w
+      offsetNormNames.insert(name);
+      for (int64_t i = 0; i < t.numel(); ++i)
+        t.setDouble(i, t.getDouble(i) - arch.normOffset);
+      return t;
+    };
+    std::map<std::string, std::string> offsetNormFrom; // module -> constant
     // Constants nothing uses (a Gemm's C that became the quantized layer's
     // bias) are not parameters of the model any more.
     WalkResult named = fn.walk([&](nn::ConstantOp c) -> WalkResult {
       if (packedConstants.contains(c) || c->use_empty())
         return WalkResult::advance();
       auto type = cast<RankedTensorType>(c.getType());
-      auto name = naming->parameter(c);
-      if (!name || !isa<FloatType>(type.getElementType()))
+      if (!isa<FloatType>(type.getElementType()))
         return WalkResult::advance();
+      auto graphName = naming->parameter(c);
+      auto tables = naming->embeddingTables(c);
+      // An unnamed vector used by an offset norm is its folded weight.
+      std::vector<std::string> offsetNorms;
+      if (!graphName && arch.normOffset != 0 && type.getRank() == 1 &&
+          type.hasStaticShape() && type.getNumElements() > 1)
+        for (const std::string &m : naming->userModules(c))
+          if (arch.isOffsetNorm(hfModule(m)))
+            offsetNorms.push_back(hfModule(m));
+      if (!graphName && tables.empty() && offsetNorms.empty())
+        return WalkResult::advance();
+      std::string label =
+          graphName ? *graphName : names::locationName(c.getLoc());
       auto t = tensorFromAttr(c.getValue());
       if (failed(t)) {
-        c.emitError("parameter '") << *name << "' cannot be read";
+        c.emitError("parameter '") << label << "' cannot be read";
         return WalkResult::interrupt();
       }
-      if (!tensors.count(*name))
-        tensors[*name] = entryFrom(*t);
-      for (const std::string &alias : naming->aliases(c))
-        if (!tensors.count(alias)) {
-          tensors[alias] = entryFrom(*t);
+      if (graphName) {
+        std::string name = hfParameter(*graphName);
+        // Old checkpoints may hold inv_freq: kept when the original has it
+        // (under a wrapper module's prefix too).
+        auto inOriginal = [&](StringRef n) {
+          return llvm::any_of(ref.parameters, [&](const auto &p) {
+            return n == p.first || n.ends_with("." + p.first);
+          });
+        };
+        if (names::isBufferName(name) && !inOriginal(name)) {
+          warnings.push_back("'" + name +
+                             "' is a buffer the model computes, not a "
+                             "parameter: not written");
+        } else if (!tensors.count(name)) {
+          bool offsetNorm = names::lastComponent(name) == "weight" &&
+                            arch.isOffsetNorm(names::parentPath(name));
+          tensors[name] = entryFrom(
+              offsetNorm ? offsetNormWeight(c, name, t->clone()) : *t);
+        }
+        for (const std::string &graphAlias : naming->aliases(c)) {
+          std::string alias = hfParameter(graphAlias);
+          if (tensors.count(alias))
+            continue;
+          bool offsetNorm = names::lastComponent(alias) == "weight" &&
+                            arch.isOffsetNorm(names::parentPath(alias));
+          tensors[alias] = entryFrom(
+              offsetNorm ? offsetNormWeight(c, alias, t->clone()) : *t);
           warnings.push_back("'" + alias +
                              "' is not in the ONNX graph: its "
                              "module uses '" +
-                             *name + "' (an exporter merged equal parameters)");
+                             name + "' (an exporter merged equal parameters)");
         }
+      }
+      // The table an embedding gathers from (tied embeddings the exporter
+      // named after the head, or stored as the head's transpose).
+      for (const auto &use : tables) {
+        std::string name = hfParameter(use.name);
+        if (tensors.count(name))
+          continue;
+        if (!use.transposed) {
+          tensors[name] = entryFrom(*t);
+        } else {
+          int64_t r = t->dim(0), cols = t->dim(1);
+          rt::Tensor tt = rt::Tensor::empty(t->dtype(), {cols, r});
+          for (int64_t i = 0; i < r; ++i)
+            for (int64_t j = 0; j < cols; ++j)
+              tt.setDouble(j * r + i, t->getDouble(i * cols + j));
+          tensors[name] = entryFrom(tt);
+        }
+        warnings.push_back("'" + name +
+                           "' is the table its embedding gathers "
+                           "from: '" +
+                           label + "'" + (use.transposed ? " transposed" : "") +
+                           " (tied embeddings)");
+      }
+      // Gemma's norms: the graph multiplies by offset + w, unnamed.
+      for (const std::string &m : offsetNorms) {
+        std::string name = m + ".weight";
+        auto [it, fresh] = offsetNormFrom.insert({m, label});
+        if (!fresh && it->second != label) {
+          c.emitError("norm '")
+              << m << "' uses two unnamed constants ('" << it->second << "', '"
+              << label << "'): which one holds its folded weight is ambiguous";
+          return WalkResult::interrupt();
+        }
+        if (!tensors.count(name))
+          tensors[name] = entryFrom(offsetNormWeight(c, name, t->clone()));
+      }
       return WalkResult::advance();
     });
     if (named.wasInterrupted())
       return failure();
+    if (!offsetNormNames.empty()) {
+      std::string offset = llvm::formatv("{0}", arch.normOffset).str();
+      while (StringRef(offset).contains('.') &&
+             (offset.back() == '0' || offset.back() == '.'))
+        offset.pop_back();
+      warnings.push_back(
+          std::to_string(offsetNormNames.size()) + " norm weights of '" +
+          arch.modelType + "' recovered as w = c - " + offset +
+          " from the constant c = " + offset +
+          " + w the graph multiplies by (the exporter folded it; w is exact "
+          "up to the rounding of " +
+          offset + " + w, and " + offset + " + w reproduces c exactly)");
+    }
   }
 
   // --hf-config: a model exported through a wrapper module ("m.model.
@@ -507,6 +989,16 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
     }
   }
 
+  // --hf-config: the graph's fused (or split) linear modules in the HF
+  // class's form.
+  if (hfMode) {
+    NamedTensors named{tensors, quantizedModules, linearWeights,
+                       (int)quantAttr->getBits()};
+    std::string error;
+    if (failed(restructureFused(arch, ref, named, warnings, error)))
+      return emitError(errLoc) << error;
+  }
+
   // --hf-config: a tied LM head, the model's dtype, the original names.
   bool untie = false, lmHeadQuantized = false;
   std::string modelDType;
@@ -518,10 +1010,19 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
     const bool haveOriginal = !ref.parameters.empty();
     if (tied) {
       // An unquantized head equal to another tensor (the embedding) is
-      // what transformers ties; one that differs cannot stay tied.
-      for (const std::string &w : linearWeights) {
+      // what transformers ties; one that differs cannot stay tied. The
+      // head's weight may also be a plain parameter of the graph (torch.onnx
+      // dynamo names the tied matrix "lm_head.weight" and transposes it).
+      std::set<std::string> heads = linearWeights;
+      for (auto &[name, e] : tensors)
+        if (names::lastComponent(names::parentPath(name)) == "lm_head" &&
+            names::lastComponent(name) == "weight")
+          heads.insert(name);
+      for (const std::string &w : heads) {
         if (haveOriginal && ref.parameters.count(w))
           continue; // the original stores it: keep it
+        if (!tensors.count(w))
+          continue;
         const Entry &e = tensors[w];
         bool equal = false;
         for (auto &[other, o] : tensors)
@@ -530,7 +1031,7 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
             equal = true;
         if (equal) {
           tensors.erase(w);
-        } else if (!haveOriginal || !ref.parameters.count(w)) {
+        } else if (linearWeights.count(w)) {
           untie = true;
           warnings.push_back("'" + w +
                              "' differs from every embedding: "
@@ -581,7 +1082,7 @@ LogicalResult gptq::exportGPTQCheckpoint(ModuleOp module, StringRef dir,
         auto it = tensors.find(name);
         if (it == tensors.end()) {
           bool isFloat = !hf::torchDTypeName(info.dtype).empty();
-          if (!isFloat || leaf == "inv_freq" || leaf == "masked_bias")
+          if (!isFloat || names::isBufferName(name))
             warnings.push_back("'" + name + "' (" + info.dtype +
                                ", a buffer the model computes) is not in "
                                "the ONNX graph; left out");

@@ -181,3 +181,28 @@ std::string hf::torchDTypeName(llvm::StringRef t) {
     return "float64";
   return "";
 }
+
+names::ModelConfig hf::modelConfig(const nlohmann::json &config) {
+  names::ModelConfig out;
+  auto str = [](const nlohmann::json &j, const char *key) -> std::string {
+    return j.is_object() && j.contains(key) && j[key].is_string()
+               ? j[key].get<std::string>()
+               : std::string();
+  };
+  auto num = [](const nlohmann::json &j, const char *key) -> int64_t {
+    return j.is_object() && j.contains(key) && j[key].is_number_integer()
+               ? j[key].get<int64_t>()
+               : 0;
+  };
+  out.modelType = str(config, "model_type");
+  const nlohmann::json *sizes = &config;
+  if (!num(config, "hidden_size") && config.contains("text_config") &&
+      config["text_config"].is_object())
+    sizes = &config["text_config"];
+  out.hiddenSize = num(*sizes, "hidden_size");
+  out.numAttentionHeads = num(*sizes, "num_attention_heads");
+  out.numKeyValueHeads = num(*sizes, "num_key_value_heads");
+  out.headDim = num(*sizes, "head_dim");
+  out.intermediateSize = num(*sizes, "intermediate_size");
+  return out;
+}

@@ -10,6 +10,8 @@
 #ifndef GPTQ_LIB_EXPORT_HFCHECKPOINT_H
 #define GPTQ_LIB_EXPORT_HFCHECKPOINT_H
 
+#include "passes/HFArchitectures.h"
+
 #include "llvm/ADT/StringRef.h"
 
 #include <nlohmann/json.hpp>
@@ -51,6 +53,10 @@ bool readSafetensorsHeader(llvm::StringRef path,
 /// regular top-level file except weights, ONNX files and the configs the
 /// export writes itself. Sorted names.
 std::vector<std::string> filesToCopy(llvm::StringRef dir);
+
+/// The values of config.json the architecture rules need (a multimodal
+/// config's text_config when the top level lacks them).
+names::ModelConfig modelConfig(const nlohmann::json &config);
 
 /// "F32" -> "float32" (torch's name), "" when it has none.
 std::string torchDTypeName(llvm::StringRef safetensorsDType);

@@ -1,6 +1,8 @@
 //===- ParameterNamesTest.cpp - framework names from ONNX names -*- C++ -*-===//
 
 #include "passes/ParameterNames.h"
+#include "passes/HFArchitectures.h"
+#include "passes/QuantizeUtils.h"
 
 #include "gptq/InitAll.h"
 
@@ -247,6 +249,227 @@ func.func @main(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
   auto aliases = naming.aliases(nth<nn::ConstantOp>(*m, 1));
   ASSERT_EQ(aliases.size(), 1u);
   EXPECT_EQ(aliases[0], "model.layers.1.input_layernorm.weight");
+}
+
+// onnxruntime-genai's builder: initializers named after their nodes
+// ("<node path>.MatMul.weight", "<node path>.Add.bias"); the tied embedding
+// is the head's [in, out] MatMul weight transposed.
+constexpr const char *kGenai = R"mlir(
+func.func @main(%x: tensor<2x4xf32>, %ids: tensor<2xi64>) -> (tensor<2x6xf32>, tensor<2x4xf32>, tensor<2x4xf32>) {
+  %w = nn.constant dense<1.0> : tensor<4x6xf32> loc("model.layers.0.attn.qkv_proj.MatMul.weight")
+  %y = nn.matmul %x, %w : (tensor<2x4xf32>, tensor<4x6xf32>) -> tensor<2x6xf32> loc("/model/layers.0/attn/qkv_proj/MatMul")
+  %b = nn.constant dense<2.0> : tensor<6xf32> loc("model.layers.0.attn.qkv_proj.Add.bias")
+  %yb = nn.add %y, %b : (tensor<2x6xf32>, tensor<6xf32>) -> tensor<2x6xf32> loc("/model/layers.0/attn/qkv_proj/Add")
+  %h = nn.constant dense<3.0> : tensor<4x4xf32> loc("lm_head.MatMul.weight")
+  %t = nn.transpose %h, perm = [1, 0] : tensor<4x4xf32> -> tensor<4x4xf32> loc("/model/embed_tokens/Transpose")
+  %e = nn.gather %t, %ids : (tensor<4x4xf32>, tensor<2xi64>) -> tensor<2x4xf32> loc("/model/embed_tokens/Gather")
+  %l = nn.matmul %e, %h : (tensor<2x4xf32>, tensor<4x4xf32>) -> tensor<2x4xf32> loc("/lm_head/MatMul")
+  %n = nn.constant dense<4.0> : tensor<4xf32> loc("model.layers.2.final_norm_layernorm.weight")
+  %z = nn.mul %l, %n : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32> loc("/model/layers.2/final_norm_layernorm/Mul")
+  return %yb, %e, %z : tensor<2x6xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+}
+)mlir";
+
+TEST_F(ParameterNamingTest, GenaiNodeNamedInitializers) {
+  EXPECT_TRUE(namedAfterNode("model.layers.0.attn.qkv_proj.MatMul.weight",
+                             "/model/layers.0/attn/qkv_proj/MatMul"));
+  EXPECT_FALSE(namedAfterNode("model.layers.0.self_attn.q_proj.weight",
+                              "/model/layers.0/self_attn/q_proj/MatMul"));
+  EXPECT_FALSE(namedAfterNode("lm_head.MatMul.weight", "node_linear"));
+
+  auto m = parse(kGenai);
+  ASSERT_TRUE(m);
+  auto fn = cast<func::FuncOp>(m->getBody()->front());
+  ParameterNaming naming(fn);
+  std::string why;
+  // The linear weight is in the MatMul's [in, out] layout: named by the
+  // node's scope, written transposed (not as a stored parameter).
+  auto qkv = naming.linear(nth<nn::MatMulOp>(*m, 0), why);
+  ASSERT_TRUE(qkv) << why;
+  EXPECT_EQ(qkv->module, "model.layers.0.attn.qkv_proj");
+  EXPECT_FALSE(qkv->fromParameter);
+  EXPECT_EQ(qkv->layout, WeightLayout::Linear);
+  EXPECT_FALSE(naming.parameter(nth<nn::ConstantOp>(*m, 0)).has_value());
+  // The Add's bias is the module's bias.
+  EXPECT_EQ(*naming.parameter(nth<nn::ConstantOp>(*m, 1)),
+            "model.layers.0.attn.qkv_proj.bias");
+  // Plain names stay.
+  EXPECT_EQ(*naming.parameter(nth<nn::ConstantOp>(*m, 3)),
+            "model.layers.2.final_norm_layernorm.weight");
+  // The head, and the embedding that gathers from its transpose.
+  auto head = naming.linear(nth<nn::MatMulOp>(*m, 1), why);
+  ASSERT_TRUE(head) << why;
+  EXPECT_EQ(head->module, "lm_head");
+  auto tables = naming.embeddingTables(nth<nn::ConstantOp>(*m, 2));
+  ASSERT_EQ(tables.size(), 1u);
+  EXPECT_EQ(tables[0].name, "model.embed_tokens.weight");
+  EXPECT_TRUE(tables[0].transposed);
+  // gptq-quantize's layer name is the node's module, not the node.
+  EXPECT_EQ(quantize::linearLayerName(nth<nn::MatMulOp>(*m, 0),
+                                      nth<nn::ConstantOp>(*m, 0), 0),
+            "model.layers.0.attn.qkv_proj");
+}
+
+// torch.onnx dynamo names a tied embedding matrix after the head; the
+// embedding module gathers from it. TorchScript's second call of a module
+// ("wte_1": GPT-2 embeds token_type_ids with wte) is the same module.
+TEST_F(ParameterNamingTest, TiedEmbeddingTables) {
+  auto m = parse(R"mlir(
+func.func @main(%ids: tensor<2xi64>, %tt: tensor<2xi64>) -> (tensor<2x4xf32>, tensor<4x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>) {
+  %w = nn.constant dense<1.0> : tensor<4x4xf32> loc("lm_head.weight")
+  %e = nn.gather %w, %ids : (tensor<4x4xf32>, tensor<2xi64>) -> tensor<2x4xf32> loc("node_embedding"("torch.module:transformer.wte"))
+  %t = nn.transpose %w, perm = [1, 0] : tensor<4x4xf32> -> tensor<4x4xf32> loc("node_t"("torch.module:lm_head"))
+  %v = nn.constant dense<2.0> : tensor<4x4xf32> loc("transformer.wpe.weight")
+  %a = nn.gather %v, %ids : (tensor<4x4xf32>, tensor<2xi64>) -> tensor<2x4xf32> loc("/transformer/wpe/Gather")
+  %b = nn.gather %v, %tt : (tensor<4x4xf32>, tensor<2xi64>) -> tensor<2x4xf32> loc("/transformer/wpe_1/Gather")
+  %r = nn.constant dense<3.0> : tensor<4x4xf32> loc("onnx::Gather_12")
+  %c = nn.gather %r, %tt : (tensor<4x4xf32>, tensor<2xi64>) -> tensor<2x4xf32> loc("/model/rotary_emb/Gather")
+  return %e, %t, %b, %c : tensor<2x4xf32>, tensor<4x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+}
+)mlir");
+  ASSERT_TRUE(m);
+  auto fn = cast<func::FuncOp>(m->getBody()->front());
+  ParameterNaming naming(fn);
+  auto tables = naming.embeddingTables(nth<nn::ConstantOp>(*m, 0));
+  ASSERT_EQ(tables.size(), 1u);
+  EXPECT_EQ(tables[0].name, "transformer.wte.weight");
+  EXPECT_FALSE(tables[0].transposed);
+  EXPECT_TRUE(naming.embeddingTables(nth<nn::ConstantOp>(*m, 1)).empty());
+  // An exporter-made constant (a rotary cache) names nothing.
+  EXPECT_TRUE(naming.embeddingTables(nth<nn::ConstantOp>(*m, 2)).empty());
+}
+
+// An unnamed constant (Gemma's folded 1 + w) belongs to the modules whose
+// nodes use it.
+TEST_F(ParameterNamingTest, UserModules) {
+  auto m = parse(R"mlir(
+func.func @main(%x: tensor<2x4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
+  %c = nn.constant dense<1.5> : tensor<4xf32> loc("onnx::Mul_729")
+  %a = nn.mul %x, %c : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32> loc("/model/layers.0/input_layernorm/Mul_1")
+  %b = nn.mul %x, %c : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32> loc("/model/layers.1/input_layernorm/Mul_1")
+  %d = nn.mul %x, %c : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32> loc("/model/layers.1/input_layernorm/Mul_2")
+  return %a, %b : tensor<2x4xf32>, tensor<2x4xf32>
+}
+)mlir");
+  ASSERT_TRUE(m);
+  auto fn = cast<func::FuncOp>(m->getBody()->front());
+  ParameterNaming naming(fn);
+  auto c = nth<nn::ConstantOp>(*m, 0);
+  EXPECT_FALSE(naming.parameter(c).has_value());
+  EXPECT_EQ(naming.userModules(c),
+            (std::vector<std::string>{"model.layers.0.input_layernorm",
+                                      "model.layers.1.input_layernorm"}));
+}
+
+TEST(HFArchitectures, Renames) {
+  EXPECT_EQ(renameModule("model.layers.0.attn.qkv_proj", "attn", "self_attn"),
+            "model.layers.0.self_attn.qkv_proj");
+  // Whole components only.
+  EXPECT_EQ(
+      renameModule("model.layers.0.self_attn.o_proj", "attn", "self_attn"),
+      "model.layers.0.self_attn.o_proj");
+  EXPECT_EQ(renameModule("model.layers.2.final_norm_layernorm",
+                         "layers.*.final_norm_layernorm", "norm"),
+            "model.norm");
+  EXPECT_EQ(renameModule("m.model.layers.7.final_norm_layernorm",
+                         "layers.*.final_norm_layernorm", "norm"),
+            "m.model.norm");
+
+  ModelConfig cfg;
+  cfg.modelType = "qwen3";
+  cfg.hiddenSize = 32;
+  cfg.numAttentionHeads = 2;
+  cfg.numKeyValueHeads = 1;
+  cfg.intermediateSize = 64;
+  Architecture a;
+  std::string error;
+  ASSERT_TRUE(architectureFor(cfg, a, error)) << error;
+  EXPECT_EQ(a.family, "llama");
+  EXPECT_EQ(a.hfModule("model.layers.0.attn.q_norm.layernorm"),
+            "model.layers.0.self_attn.q_norm");
+  EXPECT_EQ(a.hfModule("model.layers.1.attn.o_proj"),
+            "model.layers.1.self_attn.o_proj");
+  EXPECT_EQ(a.hfModule("model.layers.2.final_norm_layernorm"), "model.norm");
+  // HF names are left alone.
+  EXPECT_EQ(a.hfModule("model.layers.0.self_attn.q_proj"),
+            "model.layers.0.self_attn.q_proj");
+  EXPECT_FALSE(a.isOffsetNorm("model.norm"));
+}
+
+TEST(HFArchitectures, FusedLinears) {
+  ModelConfig cfg;
+  cfg.modelType = "llama";
+  cfg.hiddenSize = 64;
+  cfg.numAttentionHeads = 4; // head_dim 16 from hidden_size
+  cfg.numKeyValueHeads = 2;
+  cfg.intermediateSize = 96;
+  Architecture a;
+  std::string error;
+  ASSERT_TRUE(architectureFor(cfg, a, error)) << error;
+  ASSERT_EQ(a.fused.size(), 2u);
+  EXPECT_EQ(a.fused[0].fused, "self_attn.qkv_proj");
+  EXPECT_EQ(a.fused[0].parts,
+            (std::vector<std::string>{"self_attn.q_proj", "self_attn.k_proj",
+                                      "self_attn.v_proj"}));
+  EXPECT_EQ(a.fused[0].sizes, (std::vector<int64_t>{64, 32, 32}));
+  EXPECT_FALSE(a.fused[0].hfFused);
+  EXPECT_EQ(a.fused[1].sizes, (std::vector<int64_t>{96, 96}));
+  EXPECT_FALSE(a.fused[1].hfFused);
+
+  // Phi-3 keeps both fused; an explicit head_dim wins.
+  cfg.modelType = "phi3";
+  cfg.headDim = 8;
+  ASSERT_TRUE(architectureFor(cfg, a, error)) << error;
+  EXPECT_EQ(a.fused[0].sizes, (std::vector<int64_t>{32, 16, 16}));
+  EXPECT_TRUE(a.fused[0].hfFused);
+  EXPECT_TRUE(a.fused[1].hfFused);
+
+  // A type the table does not know: no rules.
+  cfg.modelType = "gpt2";
+  ASSERT_TRUE(architectureFor(cfg, a, error)) << error;
+  EXPECT_TRUE(a.fused.empty());
+  EXPECT_TRUE(a.renames.empty());
+  EXPECT_EQ(a.hfModule("transformer.h.0.attn.c_attn"),
+            "transformer.h.0.attn.c_attn");
+
+  // Sizes the config lacks.
+  ModelConfig bare;
+  bare.modelType = "mistral";
+  EXPECT_FALSE(architectureFor(bare, a, error));
+  EXPECT_NE(error.find("intermediate_size"), std::string::npos) << error;
+}
+
+TEST(HFArchitectures, GemmaOffsetNorms) {
+  ModelConfig cfg;
+  cfg.hiddenSize = 32;
+  cfg.numAttentionHeads = 2;
+  cfg.intermediateSize = 64;
+  for (const char *type : {"gemma", "gemma2", "gemma3", "gemma3_text"}) {
+    cfg.modelType = type;
+    Architecture a;
+    std::string error;
+    ASSERT_TRUE(architectureFor(cfg, a, error)) << error;
+    EXPECT_EQ(a.normOffset, 1.0) << type;
+    EXPECT_TRUE(a.isOffsetNorm("model.layers.0.input_layernorm"));
+    EXPECT_TRUE(a.isOffsetNorm("model.layers.0.post_feedforward_layernorm"));
+    EXPECT_TRUE(a.isOffsetNorm("model.layers.0.self_attn.q_norm"));
+    EXPECT_TRUE(a.isOffsetNorm("model.norm"));
+    EXPECT_FALSE(a.isOffsetNorm("model.embed_tokens"));
+    EXPECT_FALSE(a.isOffsetNorm("model.layers.0.mlp.down_proj"));
+  }
+  cfg.modelType = "gemma4";
+  Architecture a;
+  std::string error;
+  ASSERT_TRUE(architectureFor(cfg, a, error));
+  EXPECT_FALSE(a.isOffsetNorm("model.norm"));
+}
+
+TEST(HFArchitectures, Buffers) {
+  EXPECT_TRUE(isBufferName("model.rotary_emb.inv_freq"));
+  EXPECT_TRUE(isBufferName("model.layers.0.self_attn.rotary_emb.inv_freq"));
+  EXPECT_TRUE(isBufferName("transformer.h.0.attn.masked_bias"));
+  EXPECT_FALSE(isBufferName("model.norm.weight"));
+  EXPECT_FALSE(isBufferName("inv_freq_table.weight"));
 }
 
 } // namespace

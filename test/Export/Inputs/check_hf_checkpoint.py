@@ -23,7 +23,14 @@ Checks:
     formula, v1 zeros + 1) exactly to the module's weight, which is within
     quantization error of the original weight in its layout (nn.Linear
     [out, in] or Conv1D [in, out]); every other parameter with the original's
-    shape, dtype and values, bit for bit;
+    shape, dtype and values, bit for bit, except the norm weights of models
+    that compute x * (1 + w) (Gemma), which exporters fold into 1 + w: those
+    must be exactly fl(1 + w) - 1 (what the graph holds, less 1);
+  - a module the graph keeps fused where the HF class keeps parts (genai's
+    qkv_proj for Llama's q/k/v_proj) dequantizes to its slice of the fused
+    layer's weight (columns in part order), and a module the HF class keeps
+    fused (Phi-3's gate_up_proj from genai's gate_proj and up_proj) to the
+    parts' weights side by side;
   - nothing else is in the checkpoint.
 """
 import argparse
@@ -38,6 +45,17 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "Inputs")
 from check_gptq_checkpoint import unpack  # noqa: E402
 
 WEIGHT_FILES = (".safetensors", ".bin", ".onnx", ".data", ".npy")
+# GemmaRMSNorm: x * (1 + w).
+OFFSET_NORM_TYPES = ("gemma", "gemma2", "gemma3", "gemma3_text")
+# Fused linear modules and their parts, stacked along the output features.
+FUSED = {"qkv_proj": ("q_proj", "k_proj", "v_proj"), "gate_up_proj": ("gate_proj", "up_proj")}
+# onnxruntime-genai's module names (the gptq.layer names of its exports).
+GENAI_RENAMES = (("attn", "self_attn"),)
+
+
+def is_norm(module):
+    last = module.rsplit(".", 1)[-1]
+    return last == "norm" or last.endswith("_norm") or last.endswith("layernorm")
 
 
 def fail(msg):
@@ -101,18 +119,49 @@ def main():
             t += 1
         return t
 
-    def dequantized_of(module):
+    def hf_name(n):
+        parts = n.split(".")
+        for a, b in GENAI_RENAMES:
+            parts = [b if p == a else p for p in parts]
+        return ".".join(parts)
+
+    def find_dequantized(module):
         # gptq.layer names may lack a prefix the HF name has (node scopes that
         # skip a module) or carry one it has not (a wrapper module).
-        hits = [n for n in npy if trailing(module, n) in (len(module.split(".")), len(n.split(".")))
-                or trailing(module, n) >= 3]
-        if len(hits) != 1:
+        for rename in (lambda n: n, hf_name):
+            hits = [n for n in npy if trailing(module, rename(n)) in (len(module.split(".")), len(n.split(".")))
+                    or trailing(module, rename(n)) >= 3]
+            if hits:
+                break
+        if len(hits) > 1:
             fail("no unique --export-dequantized weight for %s (%s)" % (module, hits))
-        return np.load(npy[hits[0]])
+        return np.load(npy[hits[0]]) if hits else None
+
+    def dequantized_of(module):
+        w = find_dequantized(module)
+        if w is not None:
+            return w
+        prefix, last = module.rsplit(".", 1)
+        # A part of a fused layer of the graph: its columns.
+        for fused, parts in FUSED.items():
+            if last in parts:
+                whole = find_dequantized(prefix + "." + fused)
+                if whole is None:
+                    continue
+                sizes = [t[prefix + "." + p + ".qweight"].shape[1] for p in parts]
+                begin = sum(sizes[: parts.index(last)])
+                return whole[:, begin: begin + sizes[parts.index(last)]]
+        # A fused module of the HF class from the graph's parts.
+        if last in FUSED:
+            ws = [find_dequantized(prefix + "." + p) for p in FUSED[last]]
+            if all(x is not None for x in ws):
+                return np.concatenate(ws, axis=1)
+        fail("no --export-dequantized weight for %s" % module)
 
     quantized = sorted(n[: -len(".qweight")] for n in t if n.endswith(".qweight"))
     seen = set()
     worst_q = 0.0
+    offset_norms = 0
     np_dtype = {"float32": np.float32, "float16": np.float16}.get(dtype)
     for name, w in sorted(orig.items()):
         module = name.rsplit(".", 1)[0]
@@ -153,6 +202,11 @@ def main():
             fail("%s: shape %s, original %s" % (name, got.shape, w.shape))
         if np_dtype is not None and got.dtype != np_dtype:
             fail("%s: dtype %s, config says %s" % (name, got.dtype, dtype))
+        if orig_cfg.get("model_type") in OFFSET_NORM_TYPES and is_norm(module) and name.endswith(".weight"):
+            # The graph holds fl(1 + w); the checkpoint that less 1.
+            one = np.ones((), w.dtype)
+            w = (one + w) - one
+            offset_norms += 1
         if not np.array_equal(got.astype(np.float64), w.astype(np.float64)):
             fail("%s differs from the original (max abs diff %.3g)"
                  % (name, float(np.abs(got.astype(np.float64) - w.astype(np.float64)).max())))
@@ -160,6 +214,8 @@ def main():
     extra = sorted(set(t) - seen)
     if extra:
         fail("tensors that are not parameters of the original: %s" % extra)
+    if offset_norms:
+        print("%d norm weights are fl(1 + w) - 1" % offset_norms)
     print("checked %s: %d parameters, %d quantized modules (%s, %d bits, group %d, sym %s), dtype %s, "
           "worst rel err %.3f; copied %s"
           % (os.path.basename(os.path.normpath(args.hf)), len(orig), len(quantized), qcfg["checkpoint_format"],

@@ -4,11 +4,13 @@ or GPTQModel on the CPU and compares its logits with gptq-run's.
 
   hf_load_compare.py CKPT_DIR IDS.npy LOGITS.npy --loader transformers|gptqmodel
                      [--dtype float32] [--backend torch] [--atol 2e-3]
+                     [--input NAME=X.npy ...]
 
 IDS.npy: int64 [batch, seq] token ids; LOGITS.npy: gptq-run's logits of
 out/model.mlirbc on the same ids ([batch, seq, vocab]). Prints the loader,
 versions, the kernel class of the quantized layers and the max abs
-difference; exits 1 when it exceeds --atol.
+difference; exits 1 when it exceeds --atol. --input passes further model
+inputs (attention_mask, position_ids, token_type_ids) as keyword arguments.
 """
 import argparse
 import importlib.metadata as md
@@ -28,6 +30,7 @@ def main():
                     help="GPTQModel kernel (BACKEND name); transformers passes it as GPTQConfig.backend "
                          "('auto' picks TorchCpuAvx512Linear on x86, fp32 capable, out_features % 32 == 0)")
     ap.add_argument("--atol", type=float, default=2e-3)
+    ap.add_argument("--input", action="append", default=[], metavar="NAME=X.npy")
     args = ap.parse_args()
 
     import torch
@@ -47,7 +50,11 @@ def main():
     model.eval()
     kernels = sorted({type(m).__name__ for m in model.modules() if hasattr(m, "qweight")})
     with torch.no_grad():
-        out = model(input_ids=ids)
+        extra = {}
+        for spec in args.input:
+            name, path = spec.split("=", 1)
+            extra[name] = torch.from_numpy(np.load(path).astype(np.int64))
+        out = model(input_ids=ids, **extra)
     logits = (out.logits if hasattr(out, "logits") else out[0]).float().numpy().astype(np.float64)
     if logits.shape != ref.shape:
         print("shape mismatch: %s vs gptq-run %s" % (logits.shape, ref.shape))
